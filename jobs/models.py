@@ -1,0 +1,225 @@
+"""Jobs, the Files they import, and the duplicate groups found among them."""
+
+from datetime import datetime, timedelta, timezone
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class JobKind(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    PATH = "path", "Server folder"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class FileStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    PROCESSING = "processing", "Processing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Confidence(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+    NONE = "none", "None"
+
+
+class DuplicateKind(models.TextChoices):
+    EXACT = "exact", "Exact"
+    NEAR = "near", "Near"
+
+
+class Job(models.Model):
+    """One import: an upload from the browser or a folder on the server."""
+
+    Kind = JobKind
+    Status = JobStatus
+
+    # The job state machine: which action moves a job from which states to which state. Every
+    # entry point (API, page, admin, command) goes through jobs.services.control_job.
+    ACTIONS = {
+        "pause": ({Status.RUNNING}, Status.PAUSED),
+        "resume": ({Status.PAUSED}, Status.RUNNING),
+        "cancel": ({Status.PENDING, Status.RUNNING, Status.PAUSED}, Status.CANCELLED),
+    }
+    FINISHED = {Status.CANCELLED, Status.COMPLETED, Status.FAILED}
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_jobs",
+        help_text="Who started the import; empty for jobs started with manage.py import_path.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    source_path = models.TextField(blank=True, help_text="The server folder a path job imports.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_current = models.PositiveIntegerField(default=0, help_text="Files done, with or without error.")
+    error_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True, help_text="Why the job itself could not go on.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_progress_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker last reported progress; finds stalled jobs."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=JobKind.values), name="job_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(progress_current__lte=models.F("progress_total")), name="job_progress_within_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(error_count__lte=models.F("progress_current")), name="job_errors_within_progress"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"Job {self.pk} ({self.get_kind_display().lower()}, {self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.status == self.Status.COMPLETED else 0
+        return min(100, self.progress_current * 100 // self.progress_total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def allowed_actions(self) -> list[str]:
+        return [action for action, (sources, _) in self.ACTIONS.items() if self.status in sources]
+
+
+class File(models.Model):
+    """One photo or video of a job, and everything learned about it."""
+
+    Status = FileStatus
+    Confidence = Confidence
+
+    UNFINISHED = (Status.PENDING, Status.PROCESSING)
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="files")
+    original_name = models.CharField(max_length=1024, help_text="The name the file had where it came from.")
+    path = models.TextField(
+        help_text="Where the file lives: its absolute path for a folder import, its storage name for an upload."
+    )
+    folder = models.TextField(
+        blank=True, help_text="The folders between the import root and the file, separated by '/'."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker started on this file.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, help_text="The queued batch working on this file.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    client_modified_at = models.DateTimeField(
+        null=True, blank=True, help_text="The browser's lastModified for an uploaded file."
+    )
+
+    size = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    mime_type = models.CharField(max_length=100, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds, for a video.")
+    camera = models.CharField(max_length=200, blank=True, help_text="Make and model, from EXIF.")
+    shot = models.CharField(
+        max_length=200, blank=True, help_text="The capture record that tells two shots apart (camera, time)."
+    )
+
+    # The capture time is kept as an instant plus the UTC offset to show it with: the file's own
+    # offset when it tells one, else MEDIAIMPORT_TIME_ZONE's at that moment.
+    captured_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    capture_offset = models.SmallIntegerField(null=True, blank=True, help_text="Minutes east of UTC.")
+    confidence = models.CharField(max_length=8, choices=Confidence.choices, default=Confidence.NONE)
+    capture_source = models.CharField(max_length=64, blank=True)
+    capture_evidence = models.JSONField(default=list, blank=True)
+    capture_conflict = models.BooleanField(default=False)
+
+    perceptual_hash = models.CharField(max_length=64, blank=True)
+    thumbnail = models.FileField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "path"], name="file_path_unique_per_job"),
+            models.CheckConstraint(condition=Q(status__in=FileStatus.values), name="file_status_valid"),
+            models.CheckConstraint(condition=Q(confidence__in=Confidence.values), name="file_confidence_valid"),
+            models.CheckConstraint(
+                condition=Q(capture_offset__isnull=True) | Q(capture_offset__gte=-1080, capture_offset__lte=1080),
+                name="file_capture_offset_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["job", "status"]),
+            models.Index(fields=["job", "confidence", "id"]),
+            models.Index(fields=["job", "sha256"]),
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def capture_time(self) -> datetime | None:
+        """The capture time with the offset it is shown with."""
+        if self.captured_at is None:
+            return None
+        offset = timezone(timedelta(minutes=self.capture_offset or 0))
+        return self.captured_at.astimezone(offset)
+
+
+class DuplicateGroup(models.Model):
+    """Files across the whole library that hold the same picture: byte for byte (exact) or to
+    the eye (near). Staff decisions are kept on the group and survive regrouping, which finds
+    the group again by its kind and key."""
+
+    Kind = DuplicateKind
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=128, help_text="SHA-256 for an exact group; a stable fingerprint key for a near one.")
+    files = models.ManyToManyField(File, through="DuplicateMember", related_name="duplicate_groups")
+    keep = models.ForeignKey(
+        File, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The copy to keep."
+    )
+    not_duplicates = models.BooleanField(default=False, help_text="Staff said these files are not duplicates.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="duplicate_group_unique_key"),
+            models.CheckConstraint(condition=Q(kind__in=DuplicateKind.values), name="duplicate_group_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} group {self.key[:12]}"
+
+
+class DuplicateMember(models.Model):
+    group = models.ForeignKey(DuplicateGroup, on_delete=models.CASCADE, related_name="members")
+    file = models.ForeignKey(File, on_delete=models.CASCADE, related_name="duplicate_memberships")
+    identical = models.BooleanField(default=False, help_text="Byte-identical to another member.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "file"], name="duplicate_member_unique")]
