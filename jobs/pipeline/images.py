@@ -1,0 +1,69 @@
+"""One Pillow open per photo: what the file says (EXIF, XMP, size) and a reduced decode that serves
+both the thumbnail and the perceptual hash."""
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from jobs.pipeline.errors import MediaError
+
+# Only these decoders may ever run on an imported file (pillow-heif registers "HEIF").
+PILLOW_FORMATS = ("JPEG", "PNG", "GIF", "HEIF")
+
+# The reduced decode is at least this large on its long side: the thumbnail's size.
+REDUCED_SIZE = 320
+
+
+@dataclass
+class Photo:
+    width: int  # as shown, after EXIF orientation
+    height: int
+    exif: Image.Exif
+    xmp: bytes | None
+    reduced: Image.Image  # oriented, long side >= REDUCED_SIZE where the original is that large
+
+
+def open_photo(path: Path) -> Photo:
+    """Read one photo. Raises MediaError with a message a person understands."""
+    with warnings.catch_warnings():
+        # A decompression bomb warning (between MAX_IMAGE_PIXELS and twice that) becomes an error,
+        # so a file declaring absurd dimensions is refused before any pixel is decoded.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path, formats=PILLOW_FORMATS) as im:
+                return _read(im)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise MediaError(f"Image is too large to decode safely: {e}") from e
+        except Image.UnidentifiedImageError as e:
+            raise MediaError("Not a readable image: its content is not JPEG, PNG, GIF or HEIC") from e
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            raise MediaError(f"Image is damaged or truncated: {e}") from e
+
+
+def _read(im: Image.Image) -> Photo:
+    exif = im.getexif()
+    xmp = im.info.get("xmp")
+    width, height = im.size
+    if exif.get(ORIENTATION_TAG) in ROTATED_ORIENTATIONS:
+        width, height = height, width
+    # JPEG decodes at 1/2, 1/4 or 1/8 scale for a fraction of the cost; other formats ignore it.
+    im.draft("RGB", (REDUCED_SIZE, REDUCED_SIZE))
+    reduced = ImageOps.exif_transpose(_displayable(im))
+    return Photo(width=width, height=height, exif=exif, xmp=xmp if isinstance(xmp, bytes) else None, reduced=reduced)
+
+
+ORIENTATION_TAG = 0x0112
+ROTATED_ORIENTATIONS = {5, 6, 7, 8}
+
+
+def _displayable(im: Image.Image) -> Image.Image:
+    """RGB, or RGBA where the picture has transparency; deep (16-bit, float) modes scaled down."""
+    if im.mode in ("RGB", "RGBA"):
+        return im.copy() if im.mode == "RGBA" else im.convert("RGB")
+    if im.mode in ("P", "PA", "LA") or "transparency" in im.info:
+        return im.convert("RGBA")
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return im.point(lambda v: v / 256).convert("L").convert("RGB")
+    return im.convert("RGB")
