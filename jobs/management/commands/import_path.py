@@ -1,0 +1,92 @@
+import time
+import uuid
+from jobs.batching import batched
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from jobs.models import File, Job
+from jobs.services.imports import ImportRefused, create_path_job
+from jobs.services.processing import finish_job_if_done, process_batch
+
+POLL_SECONDS = 0.5
+
+
+class Command(BaseCommand):
+    help = (
+        "Import every photo and video below a folder on this server. Prints 'job <id>', then follows "
+        "the job with a progress bar until it ends; exits 0 when it completed, 1 when it failed, "
+        "2 when it was cancelled."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="The folder to import; its files stay where they are.")
+        how = parser.add_mutually_exclusive_group()
+        how.add_argument("--sync", action="store_true", help="Process the files in this process, without a cluster.")
+        how.add_argument("--no-wait", action="store_true", help="Only queue the job and print its id.")
+        parser.add_argument("--user", help="Username that owns the job and sees it on the web page.")
+
+    def handle(self, *args, path, sync, no_wait, user, verbosity, **options):
+        owner = self._owner(user)
+        try:
+            job = create_path_job(path=Path(path).expanduser().absolute(), owner=owner, enqueue=not sync)
+        except ImportRefused as e:
+            raise CommandError(str(e)) from None
+        self.stdout.write(f"job {job.id}")
+        self.stdout.flush()
+        if no_wait:
+            return
+        show = verbosity > 0
+        with tqdm(total=job.progress_total, unit="file", disable=not show, dynamic_ncols=True) as bar:
+            if sync:
+                self._process_here(job, bar)
+            else:
+                self._follow(job, bar)
+        job.refresh_from_db()
+        self.stdout.write(
+            f"{job.status}: {job.progress_current} of {job.progress_total} files, {job.error_count} with errors"
+        )
+        if job.status == Job.Status.FAILED:
+            raise CommandError(f"Job {job.id} failed: {job.failure}", returncode=1)
+        if job.status == Job.Status.CANCELLED:
+            raise CommandError(f"Job {job.id} was cancelled", returncode=2)
+
+    def _owner(self, username):
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get_by_natural_key(username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No user named {username!r}") from None
+
+    def _process_here(self, job, bar):
+        ids = File.objects.filter(job=job).order_by("id").values_list("id", flat=True)
+        token = uuid.uuid4().hex[:12]
+        for batch in batched(ids.iterator(), settings.MEDIAIMPORT_BATCH_SIZE):
+            process_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=token)
+            self._show(job, bar)
+        finish_job_if_done(job.id)
+
+    def _follow(self, job, bar):
+        try:
+            while True:
+                self._show(job, bar)
+                if job.is_finished:
+                    return
+                time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            bar.close()
+            raise CommandError(
+                f"Stopped following; job {job.id} goes on in the cluster.", returncode=130
+            ) from None
+
+    @staticmethod
+    def _show(job, bar):
+        job.refresh_from_db(fields=["status", "progress_current", "progress_total", "error_count"])
+        bar.total = job.progress_total
+        bar.n = job.progress_current
+        bar.set_postfix(status=job.status, errors=job.error_count, refresh=False)
+        bar.refresh()

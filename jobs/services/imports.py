@@ -1,0 +1,110 @@
+"""Creating import jobs and putting their files on the queue."""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from jobs.batching import batched
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django_q.tasks import async_task
+
+from jobs.folders import media_files
+from jobs.models import File, Job
+from jobs.services.processing import finish_job_if_done
+
+BULK_CREATE_SIZE = 1000
+
+
+class ImportRefused(Exception):
+    """The import cannot start; the message says why in words a person can act on."""
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An uploaded file already saved whole in storage."""
+
+    storage_name: str
+    original_name: str
+    folder: str = ""
+    client_modified_at: datetime | None = None
+
+
+def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
+    """A job for every photo and video below a server folder, left where they are."""
+    if not path.is_absolute():
+        raise ImportRefused(f"The path must be absolute: {path}")
+    try:
+        root = path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        raise ImportRefused(f"No such folder: {path}") from None
+    if not root.is_dir():
+        raise ImportRefused(f"Not a folder: {path}")
+    with transaction.atomic():
+        job = Job.objects.create(kind=Job.Kind.PATH, source_path=str(root), owner=owner)
+        files = (
+            File(job=job, original_name=p.name, path=str(p), folder=folder) for p, folder in media_files(root)
+        )
+        _record_files(job, files, enqueue=enqueue)
+    return job
+
+
+def create_upload_job(*, owner, uploads: Iterable[StoredUpload], enqueue: bool = True) -> Job:
+    with transaction.atomic():
+        job = Job.objects.create(kind=Job.Kind.UPLOAD, owner=owner)
+        files = (
+            File(
+                job=job,
+                original_name=u.original_name,
+                path=u.storage_name,
+                folder=u.folder,
+                client_modified_at=u.client_modified_at,
+            )
+            for u in uploads
+        )
+        _record_files(job, files, enqueue=enqueue)
+    return job
+
+
+def _record_files(job: Job, files: Iterable[File], *, enqueue: bool) -> None:
+    total = 0
+    for chunk in batched(files, BULK_CREATE_SIZE):
+        File.objects.bulk_create(chunk)
+        total += len(chunk)
+    job.progress_total = total
+    job.save(update_fields=["progress_total"])
+    if enqueue:
+        # The cluster must not look for a job whose row is not committed yet.
+        transaction.on_commit(lambda: enqueue_job(job))
+
+
+def enqueue_job(job: Job) -> int:
+    """Queue the job's unfinished files in batches; returns how many batches. A job with nothing
+    left to do is completed at once."""
+    ids = (
+        File.objects.filter(job=job, status__in=File.UNFINISHED)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .iterator(chunk_size=5000)
+    )
+    # The token tells a batch handed out again after its worker died (same token: it may take
+    # back its own files) from a batch queued anew by resume or recovery.
+    enqueued = uuid.uuid4().hex[:12]
+    count = 0
+    with transaction.atomic():
+        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
+            async_task(
+                "jobs.tasks.process_batch",
+                job.id,
+                batch[0],
+                batch[-1],
+                f"{enqueued}-{batch[0]}",
+                task_name=f"job {job.id} files {batch[0]}-{batch[-1]}",
+                group=f"job-{job.id}",
+            )
+            count += 1
+    if count == 0:
+        finish_job_if_done(job.id)
+    return count

@@ -1,0 +1,197 @@
+"""Processing a job's files: the work of one queued batch.
+
+Each file is claimed before any decoding, with an attempt counted, so a worker that dies on a file
+(killed, out of memory, timed out) is known and a file that keeps taking workers down ends as an
+error instead of looping. Results are written a few at a time, each write moving the job's
+progress counts in the same transaction, so the counts always match the files."""
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from jobs.models import File, Job
+from jobs.pipeline import Analysis, analyse
+from jobs.storage import local_path, save_thumbnail
+
+log = logging.getLogger(__name__)
+
+# Results are written every FLUSH_FILES files or FLUSH_SECONDS seconds, whichever comes first.
+FLUSH_FILES = 10
+FLUSH_SECONDS = 2.0
+
+RESULT_FIELDS = [
+    "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
+    "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
+    "capture_evidence", "capture_conflict", "perceptual_hash", "thumbnail",
+]  # fmt: skip
+
+
+def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> None:
+    """Process the job's unfinished files with ids in [first_id, last_id], stopping at the next
+    file boundary once the job is no longer running (paused, cancelled)."""
+    if not start_job(job_id):
+        return
+    results = Results(job_id)
+    try:
+        for file_id in _unfinished_ids(job_id, first_id, last_id):
+            if _job_status(job_id) != Job.Status.RUNNING:
+                break
+            file = _claim(file_id, token)
+            if file is None:
+                continue  # another batch has it
+            if file.attempts > settings.MEDIAIMPORT_MAX_FILE_ATTEMPTS:
+                crashes = file.attempts - 1
+                results.add(file, failure=f"Processing this file crashed the worker {crashes} times; skipped")
+                continue
+            suspect = file.attempts > 1
+            if suspect:
+                # A file that was being processed when a worker died goes alone, with the other
+                # results already written, so that another crash is charged to it only.
+                results.flush()
+            results.add(file, analysis=analyse_file(file))
+            if suspect:
+                results.flush()
+    finally:
+        results.flush()
+    finish_job_if_done(job_id)
+
+
+def analyse_file(file: File) -> Analysis | str:
+    """The file's analysis, or the error that kept it from being read at all."""
+    is_path = file.job.kind == Job.Kind.PATH
+    try:
+        with local_path(file) as path:
+            file_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) if is_path else None
+            return analyse(
+                path,
+                name=file.original_name,
+                folders=tuple(file.folder.split("/")) if file.folder else (),
+                zone=ZoneInfo(settings.TIME_ZONE),
+                file_modified=file_modified,
+                client_modified=file.client_modified_at,
+                sidecars=is_path,
+            )
+    except FileNotFoundError:
+        return "The file is no longer there"
+    except PermissionError:
+        return "The file cannot be read: permission denied"
+    except OSError as e:
+        return f"The file cannot be read: {e.strerror or e}"
+    except Exception as e:  # a bug or a decoder's surprise must not stop the job
+        log.exception("Unexpected error processing file %s (%s)", file.id, file.path)
+        return f"Unexpected error while reading the file: {type(e).__name__}: {e}"
+
+
+class Results:
+    """Finished files waiting to be written, with the job's counts, in one transaction."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.pending: list[File] = []
+        self.since = time.monotonic()
+
+    def add(self, file: File, *, analysis: Analysis | str | None = None, failure: str = "") -> None:
+        if isinstance(analysis, str):
+            failure = analysis
+        elif analysis is not None:
+            _apply(file, analysis)
+        if failure:
+            file.error = failure
+        file.status = File.Status.FAILED if file.error else File.Status.DONE
+        file.processed_at = timezone.now()
+        self.pending.append(file)
+        if len(self.pending) >= FLUSH_FILES or time.monotonic() - self.since >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.since = time.monotonic()
+        if not self.pending:
+            return
+        errors = sum(1 for f in self.pending if f.status == File.Status.FAILED)
+        with transaction.atomic():
+            for file in self.pending:
+                file.save(update_fields=RESULT_FIELDS)
+            Job.objects.filter(id=self.job_id).update(
+                progress_current=F("progress_current") + len(self.pending),
+                error_count=F("error_count") + errors,
+                last_progress_at=timezone.now(),
+            )
+        self.pending = []
+
+
+def _apply(file: File, analysis: Analysis) -> None:
+    file.error = analysis.error
+    file.size = analysis.size
+    file.sha256 = analysis.sha256
+    file.mime_type = analysis.mime_type
+    file.width, file.height, file.duration = analysis.width, analysis.height, analysis.duration
+    file.camera, file.shot = analysis.camera, analysis.shot
+    capture = analysis.capture
+    file.captured_at = capture.value
+    file.capture_offset = int(capture.value.utcoffset().total_seconds() // 60) if capture.value else None
+    file.confidence = capture.confidence
+    file.capture_source = capture.source
+    file.capture_evidence = [e.as_dict() for e in capture.evidence]
+    file.capture_conflict = capture.conflict
+    file.perceptual_hash = analysis.fingerprint
+    if analysis.thumbnail:
+        file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
+
+
+def start_job(job_id: int) -> bool:
+    """Move a pending job to running; True when the job is running and batches should work."""
+    now = timezone.now()
+    Job.objects.filter(id=job_id, status=Job.Status.PENDING).update(
+        status=Job.Status.RUNNING, started_at=Coalesce(F("started_at"), now), last_progress_at=now
+    )
+    return _job_status(job_id) == Job.Status.RUNNING
+
+
+def finish_job_if_done(job_id: int) -> bool:
+    """Complete a running (or empty pending) job once none of its files is left to do."""
+    if File.objects.filter(job_id=job_id, status__in=File.UNFINISHED).exists():
+        return False
+    now = timezone.now()
+    return bool(
+        Job.objects.filter(id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).update(
+            status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now)
+        )
+    )
+
+
+def _unfinished_ids(job_id: int, first_id: int, last_id: int) -> list[int]:
+    return list(
+        File.objects.filter(job_id=job_id, id__gte=first_id, id__lte=last_id, status__in=File.UNFINISHED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def _job_status(job_id: int) -> str | None:
+    return Job.objects.filter(id=job_id).values_list("status", flat=True).first()
+
+
+def _claim(file_id: int, token: str) -> File | None:
+    """Take the file for this batch, counting an attempt; None when another live batch has it.
+
+    A file already marked processing is taken when this same batch had it (its task was handed out
+    again because the worker died) or when its claim is older than the queue's retry time (the
+    batch that had it is gone)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
+    claimable = Q(status=File.Status.PENDING) | Q(status=File.Status.PROCESSING) & (
+        Q(claimed_by=token) | Q(claimed_at__lt=stale)
+    )
+    taken = File.objects.filter(claimable, id=file_id).update(
+        status=File.Status.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not taken:
+        return None
+    return File.objects.select_related("job").get(id=file_id)
