@@ -1,0 +1,45 @@
+# `make run` and `make test` work on a fresh machine: they create .venv, install requirements.txt,
+# migrate, and (for tests) install the Debian packages the browser tests need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench setup browser clean
+
+$(INSTALLED): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $(INSTALLED)
+
+setup: $(INSTALLED)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+
+# The web server and the cluster together; Ctrl-C (or either one ending) stops both.
+run: setup
+	@echo "mediaimport at http://$(HOST):$(PORT)/"
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(PY) manage.py qcluster & \
+	$(VENV)/bin/gunicorn mediaimport.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 300 \
+		--access-logfile - & \
+	wait -n
+
+# Debian's Chromium for the Playwright browser tests (Playwright cannot fetch its own here).
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: $(INSTALLED) browser
+	$(PY) -m pytest
+
+bench: $(INSTALLED)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output

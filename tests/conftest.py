@@ -1,0 +1,185 @@
+"""Fixtures shared by the whole suite: the real-media corpus, users, and a real cluster."""
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("MEDIAIMPORT_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+# --- the corpus -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared real-media corpus, read only. Copy files out of it before touching them."""
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        pytest.skip(f"the media corpus is not at {CORPUS} (set MEDIAIMPORT_CORPUS)")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def manifest(corpus) -> dict[str, dict[str, str]]:
+    """exiftool's reading of every corpus file, by path relative to the corpus."""
+    with open(corpus / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
+        return {row["path"]: row for row in csv.DictReader(f, delimiter="\t")}
+
+
+@pytest.fixture
+def copy_media(corpus, tmp_path):
+    """copy_media("elodie/plain.jpg", ..., into="sub") copies corpus files into a temp folder
+    and returns the folder (or the single copied file's path with `single=True`)."""
+    media = tmp_path / "media"
+
+    def copy(*relative: str, into: str = "", rename: str | None = None, single: bool = False):
+        target = media / into
+        target.mkdir(parents=True, exist_ok=True)
+        copied = []
+        for rel in relative:
+            destination = target / (rename or Path(rel).name)
+            shutil.copy2(corpus / rel, destination)
+            copied.append(destination)
+        return copied[0] if single else media
+
+    return copy
+
+
+# --- the world of a test ----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    """Uploads and thumbnails of each test go to a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path / "data"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username="alice", *, staff=False, password="correct horse battery"):
+        return get_user_model().objects.create_user(
+            username=username, password=password, is_staff=staff, is_superuser=staff
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("sam", staff=True)
+
+
+# --- a real cluster ---------------------------------------------------------------------------
+
+
+def subprocess_env(data_dir: Path, **extra) -> dict[str, str]:
+    """Environment for manage.py subprocesses that share this test's database and data dir."""
+    database = connection.settings_dict["NAME"]
+    env = {
+        **os.environ,
+        "MEDIAIMPORT_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "MEDIAIMPORT_WORKERS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def manage(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True, **kwargs
+    )
+
+
+class Cluster:
+    """A `manage.py qcluster` subprocess in a process group of its own."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env = env
+        self.log_path = log
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def stop(self, timeout: float = 30):
+        """Ask the cluster to stop as Ctrl-C would, and wait for it."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+    def kill(self):
+        """Kill the whole cluster at once, as a power cut or the OOM killer would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+
+@pytest.fixture
+def cluster_env(data_dir, transactional_db):
+    """Environment for subprocesses that see this test's committed data (transactional_db)."""
+    return subprocess_env(data_dir, MEDIAIMPORT_TASK_TIMEOUT=30, MEDIAIMPORT_TASK_RETRY=35)
+
+
+@pytest.fixture
+def cluster(cluster_env, tmp_path):
+    """Start a real cluster with `cluster.start()`; it is stopped after the test."""
+    clusters = []
+
+    def start(**extra_env):
+        c = Cluster({**cluster_env, **{k: str(v) for k, v in extra_env.items()}}, tmp_path / f"cluster{len(clusters)}.log")
+        clusters.append(c)
+        return c.start()
+
+    yield start
+    for c in clusters:
+        c.stop()
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
+    """Poll until predicate() is truthy; fail the test with `message` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")

@@ -1,0 +1,117 @@
+"""manage.py import_path: the whole path from a folder of real media to processed Files."""
+
+import hashlib
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from jobs.models import File, Job
+from jobs.pipeline.formats import by_name
+from jobs.selectors import exact_duplicate_groups
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(*args) -> tuple[str, Job]:
+    out = io.StringIO()
+    call_command("import_path", *args, stdout=out, verbosity=0)
+    first_line = out.getvalue().splitlines()[0]
+    assert first_line.startswith("job ")
+    return out.getvalue(), Job.objects.get(id=int(first_line.split()[1]))
+
+
+@pytest.fixture
+def library(corpus, tmp_path):
+    """A copy of the whole corpus plus byte copies of three files under other names, and litter."""
+    root = tmp_path / "library"
+    shutil.copytree(corpus, root)
+    copies = {
+        "elodie/plain.jpg": "copies/holiday.JPG",
+        "digicam/Apple/iPhone XR/IMG_3589.HEIC": "copies/deep/same.heic",
+        "drewnoakes/mov/with-gps.mov": "copies/clip.MOV",
+    }
+    for source, target in copies.items():
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / source, root / target)
+    (root / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (root / "copies" / "._holiday.JPG").write_bytes(b"\0\5\26\7")
+    (root / "copies" / "Thumbs.db").write_bytes(b"junk")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "secret.jpg").write_bytes((root / "elodie/plain.jpg").read_bytes())
+    return root
+
+
+@pytest.mark.django_db
+def test_sync_import_of_the_whole_corpus(library):
+    before = {p: sha256(p) for p in library.rglob("*") if p.is_file()}
+
+    output, job = run(str(library), "--sync")
+
+    expected = {
+        str(p) for p in library.rglob("*")
+        if p.is_file() and by_name(p.name) and not any(part.startswith(".") for part in p.relative_to(library).parts)
+    }  # fmt: skip
+    files = list(job.files.all())
+    assert sorted(f.path for f in files) == sorted(expected)  # every media file exactly once, nothing else
+    assert job.status == Job.Status.COMPLETED
+    assert job.progress_current == job.progress_total == len(expected)
+    assert job.error_count == sum(1 for f in files if f.status == File.Status.FAILED)
+    assert "completed" in output
+    for f in files:
+        assert f.status in (File.Status.DONE, File.Status.FAILED)
+        assert f.sha256 == before[Path(f.path)], f.path
+        assert f.size == Path(f.path).stat().st_size
+    # Thumbnails exist and decode for every file that was read.
+    done = [f for f in files if f.status == File.Status.DONE]
+    assert len(done) > 0.8 * len(files)
+    for f in done:
+        if f.thumbnail:
+            with f.thumbnail.open("rb") as t, Image.open(t) as im:
+                assert max(im.size) <= 320
+    # Exact duplicates are exactly the copies made above, and the corpus's own duplicates.
+    groups = {key: sorted(Path(f.path).relative_to(library).as_posix() for f in members) for key, members in exact_duplicate_groups(job)}
+    assert groups[sha256(library / "elodie/plain.jpg")] == [
+        "copies/holiday.JPG", "elodie/Plain With Spaces And Uppercase 123.jpg", "elodie/plain.jpg"
+    ]  # fmt: skip
+    assert groups[sha256(library / "drewnoakes/mov/with-gps.mov")] == ["copies/clip.MOV", "drewnoakes/mov/with-gps.mov"]
+    for members in groups.values():
+        assert len({sha256(library / m) for m in members}) == 1
+    # Nothing was modified, moved or deleted.
+    assert {p: sha256(p) for p in library.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.django_db
+def test_broken_files_are_recorded_and_the_job_goes_on(copy_media):
+    folder = copy_media("broken/elodie/invalid.jpg", "broken/exif-samples/jpg/corrupted.jpg", "elodie/plain.jpg")
+    (folder / "random.jpg").write_bytes(b"not a picture at all" * 100)
+
+    _, job = run(str(folder), "--sync")
+
+    assert job.status == Job.Status.COMPLETED
+    errors = {f.original_name: f.error for f in job.files.all()}
+    assert errors["invalid.jpg"] == "The file is empty"
+    assert errors["random.jpg"].startswith("Not a photo or video we import")
+    assert errors["plain.jpg"] == ""
+    assert job.error_count == sum(1 for e in errors.values() if e)
+
+
+@pytest.mark.django_db
+def test_missing_path_and_file_path_are_clear_errors(tmp_path):
+    with pytest.raises(CommandError, match="No such folder"):
+        call_command("import_path", str(tmp_path / "nowhere"), "--sync")
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    with pytest.raises(CommandError, match="Not a folder"):
+        call_command("import_path", str(tmp_path / "a.jpg"), "--sync")
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_empty_folder_completes_at_once(tmp_path):
+    _, job = run(str(tmp_path), "--sync")
+    assert job.status == Job.Status.COMPLETED and job.progress_total == 0 and job.progress_percent == 100
