@@ -37,7 +37,8 @@ def open_photo(path: Path) -> Photo:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             raise MediaError(f"Image is too large to decode safely: {e}") from e
         except Image.UnidentifiedImageError as e:
-            raise MediaError("Not a readable image: its content is not JPEG, PNG, GIF or HEIC") from e
+            # The first bytes already said which format it is: the rest does not follow.
+            raise MediaError("Image is damaged or truncated: no decoder could read it") from e
         except (OSError, SyntaxError, ValueError, EOFError) as e:
             raise MediaError(f"Image is damaged or truncated: {e}") from e
 
