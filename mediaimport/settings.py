@@ -103,6 +103,7 @@ TIME_ZONE = env_str("MEDIAIMPORT_TIME_ZONE", "UTC")
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
 # Served by WhiteNoise straight from the project's static/ folder, so `make run` needs no
 # collectstatic step; `collectstatic` still works for a deployment that wants compressed files.
 WHITENOISE_USE_FINDERS = True
