@@ -34,7 +34,8 @@ _EXIFTOOL_TIME = re.compile(
 
 
 def default_corpus() -> Path:
-    return Path(os.environ.get("MEDIAIMPORT_CORPUS") or Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus")
+    root = Path(__file__).resolve().parents[1]
+    return Path(os.environ.get("MEDIAIMPORT_CORPUS") or root / ".." / "shared" / "corpus")
 
 
 def expected_time(row: dict) -> tuple[str, datetime | str]:
@@ -121,7 +122,8 @@ def main(corpus: Path) -> int:
             copy = Path(temp) / relative
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(corpus / relative, copy)
-            clues = clues_for(copy, name=relative.name, folders=relative.parent.parts, video=row["mime"].startswith("video/"))
+            video = row["mime"].startswith("video/")
+            clues = clues_for(copy, name=relative.name, folders=relative.parent.parts, video=video)
             started = time.perf_counter()
             capture = read_capture_time(clues, zone=ZONE)
             spent += time.perf_counter() - started
@@ -134,7 +136,8 @@ def main(corpus: Path) -> int:
     for path, kind, expected, capture in disagreements:
         shown = capture.value.isoformat() if capture.value else "none"
         expected = expected if isinstance(expected, str) else expected.isoformat()
-        print(f"DISAGREE {path}\n  exiftool ({kind}): {expected}\n  ours: {shown} [{capture.source or '-'}, {capture.confidence}]")
+        print(f"DISAGREE {path}\n  exiftool ({kind}): {expected}")
+        print(f"  ours: {shown} [{capture.source or '-'}, {capture.confidence}]")
     total = len(rows)
     print(
         f"{agreed}/{total} files agree with exiftool ({100 * agreed / total:.1f} %); "

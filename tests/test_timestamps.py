@@ -267,7 +267,8 @@ def test_unset_video_creation_times_are_rejected():
 
     capture = read(Clues(name="clip.mov", video_tags=tags))
 
-    assert evidence_of(capture, "mp4:creation_time").note == "1904-01-01, the QuickTime epoch: a time that was never set"
+    unset = evidence_of(capture, "mp4:creation_time")
+    assert unset.note == "1904-01-01, the QuickTime epoch: a time that was never set"
     assert (capture.source, capture.value) == ("video:date", datetime(2021, 6, 1, 14, tzinfo=offset(2)))
 
 
@@ -327,7 +328,7 @@ def test_records_a_time_zone_apart_do_not_conflict():
     "exif, gps",
     [
         ({DATE_TIME_ORIGINAL: "2021:07:14 10:00:00", OFFSET_TIME_ORIGINAL: "+99:99", SUBSEC_TIME_ORIGINAL: "x1"}, {}),
-        ({DATE_TIME_ORIGINAL: b"\xff\xfe\x00garbage"}, {GPS_DATE_STAMP: "2021:13:45", GPS_TIME_STAMP: (25.0, 0.0, 0.0)}),
+        ({DATE_TIME_ORIGINAL: b"\xff\xfe\x00junk"}, {GPS_DATE_STAMP: "2021:13:45", GPS_TIME_STAMP: (25.0, 0.0, 0.0)}),
         ({DATE_TIME_ORIGINAL: 12345}, {GPS_TIME_STAMP: (1.0, 2.0, 3.0)}),
         ({DATE_TIME_ORIGINAL: "9999:12:31 23:59:59" * 50}, {GPS_DATE_STAMP: "2021:07:14"}),
     ],
@@ -348,7 +349,8 @@ def test_damaged_offset_and_subseconds_are_ignored_with_a_note(photo):
 
     assert capture.value == datetime(2021, 7, 14, 10, tzinfo=offset(2))
     assert capture.evidence[0].note == (
-        "offset unknown: read in Europe/Paris; sub-seconds 'x1' are not digits: ignored; offset +99:99 is out of range: ignored"
+        "offset unknown: read in Europe/Paris; "
+        "sub-seconds 'x1' are not digits: ignored; offset +99:99 is out of range: ignored"
     )
 
 
@@ -383,6 +385,12 @@ def test_evidence_is_json_ready(photo):
                 "accepted": True,
                 "note": "offset unknown: read in Europe/Paris",
             },
-            {"source": "exif:CreateDate", "raw": "0000:00:00 00:00:00", "value": None, "accepted": False, "note": "zero date"},
+            {
+                "source": "exif:CreateDate",
+                "raw": "0000:00:00 00:00:00",
+                "value": None,
+                "accepted": False,
+                "note": "zero date",
+            },
         ],
     }

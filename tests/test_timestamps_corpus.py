@@ -61,7 +61,11 @@ def capture_of(corpus, manifest, tmp_path):
 
 
 def test_every_file_exiftool_dates_agrees_but_the_known_ones(manifest, capture_of):
-    dated = [row for row in manifest.values() if row["DateTimeOriginal"] or row["QuickTimeCreationDate"] or row["QuickTimeCreateDate"]]
+    dated = [
+        row
+        for row in manifest.values()
+        if row["DateTimeOriginal"] or row["QuickTimeCreationDate"] or row["QuickTimeCreateDate"]
+    ]
 
     disagreeing = {row["path"] for row in dated if not agrees(*expected_time(row), capture_of(row["path"]))}
 

@@ -35,8 +35,8 @@ def video_clues(path) -> Clues:
     tags = container_tags(path)
     with av.open(str(path)) as container:
         found = {key.lower(): value for key, value in container.metadata.items()}
-        found |= {key.lower(): value for key, value in container.streams.video[0].metadata.items() if key.lower() not in found}
-    return Clues(name=path.name, path=path, video_tags=tags | found)
+        stream = {key.lower(): value for key, value in container.streams.video[0].metadata.items()}
+    return Clues(name=path.name, path=path, video_tags=tags | stream | found)
 
 
 def read(clues, zone=PARIS):

@@ -16,7 +16,8 @@ class Clues:
     exif: Image.Exif | None = None  # from the single Pillow open
     xmp: bytes | str | None = None  # im.info.get("xmp"): the XMP packet embedded in the file
     iptc: Mapping | None = None  # image_iptc(im): IPTC-IIM records, {(record, tag): bytes}
-    video_tags: Mapping[str, str] = field(default_factory=dict)  # PyAV metadata and container_tags(path), lower-case keys
+    # PyAV's container then video-stream metadata over container_tags(path), lower-case keys
+    video_tags: Mapping[str, str] = field(default_factory=dict)
     file_modified: datetime | None = None  # file system mtime, aware
     client_modified: datetime | None = None  # browser lastModified for uploads, aware
 

@@ -27,7 +27,6 @@ RULES = (
     ("mp4:creation_time", RECORD),
     ("avi:creation_time", RECORD),
     ("mkv:creation_time", RECORD),
-    ("mts:creation_time", RECORD),
     ("video:creation_time", RECORD),
     ("sidecar:xmp:exif:DateTimeOriginal", RECORD),
     ("sidecar:takeout", RECORD),

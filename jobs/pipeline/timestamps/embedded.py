@@ -60,7 +60,8 @@ def _ifd(exif: Image.Exif, tag: int) -> Mapping:
 
 
 def _exif_time(source: str, raw, *, offset: tuple, subsec: tuple) -> Reading:
-    companions = {tag: clean(value) for tag, value in (offset, subsec) if value is not None and clean(value).strip(" :")}
+    companions = {tag: clean(value) for tag, value in (offset, subsec) if value is not None}
+    companions = {tag: text for tag, text in companions.items() if text.strip(" :")}  # blank fields
     described = clean(raw)
     if companions:
         described += " (" + ", ".join(f"{TAG_NAMES[tag]} {text}" for tag, text in companions.items()) + ")"

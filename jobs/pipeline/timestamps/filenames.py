@@ -8,6 +8,8 @@ from .evidence import Reading
 
 _YEAR_MONTH_DAY = r"(?P<year>(?:19|20)\d\d)(?P<ds>[-_.]?)(?P<month>\d\d)(?P=ds)(?P<day>\d\d)"
 _HOUR_MINUTE_SECOND = r"(?P<hour>\d\d)(?P<ts>[-_.:]?)(?P<minute>\d\d)(?P=ts)(?P<second>\d\d)"
+_COMPACT_DATE = r"(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)"
+_COMPACT_TIME = r"(?P<hour>\d\d)(?P<minute>\d\d)(?P<second>\d\d)"
 
 
 def _pattern(regex: str) -> re.Pattern:
@@ -17,9 +19,9 @@ def _pattern(regex: str) -> re.Pattern:
 # (pattern, is UTC); the first that matches with a valid date wins.
 FILE_NAMES = (
     # Google Pixel: PXL_20230102_030405123.jpg, in UTC (unlike every other phone).
-    (_pattern(r"^PXL_(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)_(?P<hour>\d\d)(?P<minute>\d\d)(?P<second>\d\d)(?P<millis>\d{3})?"), True),
+    (_pattern(rf"^PXL_{_COMPACT_DATE}_{_COMPACT_TIME}(?P<millis>\d{{3}})?"), True),
     # WhatsApp: IMG-20230102-WA0001.jpg, VID-…: the day it was sent or received, no time.
-    (_pattern(r"^(?:IMG|VID)-(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)-WA\d+"), False),
+    (_pattern(rf"^(?:IMG|VID)-{_COMPACT_DATE}-WA\d+"), False),
     # macOS screenshots and WhatsApp's desktop and iOS exports, with a 12- or 24-hour clock:
     # "Screenshot 2023-01-02 at 15.04.05.png", "Screen Shot 2019-01-02 at 3.04.05 PM.png",
     # "WhatsApp Image 2023-01-02 at 15.04.05.jpeg". macOS puts a narrow no-break space before PM.
@@ -31,7 +33,7 @@ FILE_NAMES = (
         False,
     ),
     # DJI drones: DJI_20230102030405_0001_D.JPG.
-    (_pattern(r"^DJI_(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)(?P<hour>\d\d)(?P<minute>\d\d)(?P<second>\d\d)"), False),
+    (_pattern(rf"^DJI_{_COMPACT_DATE}{_COMPACT_TIME}"), False),
     # A date and a time anywhere, in local time: IMG_20230102_030405 and VID_…, Samsung
     # 20230102_030405, Android Screenshot_20230102-030405 and Screenshot_2023-01-02-03-04-05-123,
     # signal-2023-01-02-030405, Dropbox 2023-01-02 03.04.05, WP_20230102_03_04_05.

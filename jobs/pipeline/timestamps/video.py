@@ -6,14 +6,11 @@ from pathlib import PurePath
 from .evidence import Reading
 from .parsing import read_text
 
-# The tag's source name for each container, by the file's extension (the pipeline has already
-# checked that content and extension agree).
-CONTAINERS = {
-    ".mp4": "mp4", ".m4v": "mp4", ".mov": "mp4", ".qt": "mp4", ".3gp": "mp4", ".3g2": "mp4",
-    ".avi": "avi",
-    ".mkv": "mkv", ".webm": "mkv",
-    ".mts": "mts", ".m2ts": "mts", ".ts": "mts",
-}  # fmt: skip
+# The source name of creation_time by the file's extension (the pipeline has already checked
+# that content and extension agree): its meaning differs by container.
+CONTAINERS = {".avi": "avi", ".mkv": "mkv", ".webm": "mkv"} | dict.fromkeys(
+    (".mp4", ".m4v", ".mov", ".qt", ".3gp", ".3g2"), "mp4"
+)
 
 
 def video_readings(tags: Mapping[str, str], *, name: str) -> list[Reading]:
