@@ -4,6 +4,7 @@ Photos are real JPEGs written by Pillow with the EXIF and XMP under test, then r
 the pipeline reads them (one Image.open, getexif, info["xmp"])."""
 
 import json
+import random
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -337,7 +338,35 @@ def test_hostile_values_become_rejected_evidence_never_errors(photo, exif, gps):
     capture = read(photo(exif=exif, gps=gps, file_modified=datetime(2021, 7, 14, tzinfo=UTC)))
 
     assert capture.evidence and all(item.note for item in capture.evidence if not item.accepted)
+    assert all(len(item.raw) <= 201 for item in capture.evidence)  # a glimpse of a hostile value
     json.dumps([item.as_dict() for item in capture.evidence])
+
+
+@pytest.mark.filterwarnings("ignore:.*:UserWarning:PIL")  # Pillow's own complaints about the damage
+def test_damaged_exif_blocks_never_raise(photo):
+    """Bytes of a real EXIF block (all three times, offsets, GPS) flipped at random: whatever
+    Pillow still loads, the engine reads without an error."""
+    clues = photo(
+        ifd0={DATE_TIME: "2021:07:14 10:00:00"},
+        exif={DATE_TIME_ORIGINAL: "2021:07:14 10:00:00", OFFSET_TIME_ORIGINAL: "+02:00", SUBSEC_TIME_ORIGINAL: "5"},
+        gps={GPS_DATE_STAMP: "2021:07:14", GPS_TIME_STAMP: (8.0, 0.0, 0.0)},
+    )
+    block = clues.exif.tobytes()
+    chance = random.Random(5)
+    loaded = 0
+    for _ in range(300):
+        damaged = bytearray(block)
+        for _ in range(chance.randint(1, 8)):
+            damaged[chance.randrange(8, len(damaged))] = chance.randrange(256)
+        exif = Image.Exif()
+        try:
+            exif.load(bytes(damaged))
+        except Exception:  # noqa: BLE001 - the pipeline's Image.open would have refused this file
+            continue
+        loaded += 1
+        capture = read(Clues(name="DSC_0001.JPG", exif=exif))
+        assert capture.confidence in ("high", "medium", "low", "none")
+    assert loaded > 200
 
 
 def test_damaged_offset_and_subseconds_are_ignored_with_a_note(photo):

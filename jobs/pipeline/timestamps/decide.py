@@ -58,6 +58,7 @@ CONFLICT = timedelta(days=1)
 CLOCK_DRIFT = timedelta(minutes=5)
 OFFSET_STEP = timedelta(minutes=15)
 MAX_OFFSET = timedelta(hours=14)
+RAW_LIMIT = 200
 
 
 def read_capture_time(clues: Clues, *, zone: tzinfo, now: datetime | None = None) -> CaptureTime:
@@ -119,12 +120,14 @@ def _rank(reading: Reading) -> tuple[int, int]:
 
 def _judge(reading: Reading, *, zone: tzinfo, now: datetime) -> Evidence:
     """The reading's value as it is shown, and whether it may be a capture time at all."""
+    # Evidence is stored with every file: a hostile file's 60 KB "date" is cut to a glimpse.
+    raw = reading.raw if len(reading.raw) <= RAW_LIMIT else reading.raw[:RAW_LIMIT] + "…"
     if reading.problem:
-        return Evidence(reading.source, reading.raw, None, False, _join(reading.problem, reading.note))
+        return Evidence(reading.source, raw, None, False, _join(reading.problem, reading.note))
     value, how = _placed(reading, zone)
     if reason := implausible(value, now=now):
-        return Evidence(reading.source, reading.raw, value, False, _join(reason, reading.note))
-    return Evidence(reading.source, reading.raw, value, True, _join(how, reading.note))
+        return Evidence(reading.source, raw, value, False, _join(reason, reading.note))
+    return Evidence(reading.source, raw, value, True, _join(how, reading.note))
 
 
 def _placed(reading: Reading, zone: tzinfo) -> tuple[datetime, str]:

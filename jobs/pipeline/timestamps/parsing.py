@@ -67,7 +67,7 @@ def parse_offset(raw) -> timezone:
         return timezone.utc
     match = _OFFSET.fullmatch(text)
     if not match:
-        raise ValueError(f"offset {text!r} is not ±HH:MM")
+        raise ValueError(f"offset {text[:20]!r} is not ±HH:MM")
     minutes = int(match["minutes"] or 0)
     offset = timedelta(hours=int(match["hours"]), minutes=minutes)
     if offset > MAX_OFFSET or minutes >= 60:
@@ -79,7 +79,7 @@ def parse_subseconds(raw) -> int:
     """EXIF SubSecTime ("144" is .144 s) as microseconds."""
     text = clean(raw)
     if not text.isascii() or not text.isdigit():
-        raise ValueError(f"sub-seconds {text!r} are not digits")
+        raise ValueError(f"sub-seconds {text[:20]!r} are not digits")
     return int(text[:6].ljust(6, "0"))
 
 
