@@ -263,6 +263,15 @@ def test_a_time_within_a_day_ahead_is_accepted(photo):
     assert capture.source == "exif:DateTimeOriginal" and capture.evidence[0].accepted
 
 
+@pytest.mark.parametrize("zone", [ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")])
+@pytest.mark.parametrize("creation_time", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_times_at_the_ends_of_the_calendar_are_rejected(zone, creation_time):
+    capture = read(Clues(name="clip.mp4", video_tags={"creation_time": creation_time}), zone=zone)
+
+    assert capture.confidence == "none"
+    assert capture.evidence[0].note in ("out of range", "before 1900", "more than a day in the future")
+
+
 def test_unset_video_creation_times_are_rejected():
     tags = {"creation_time": "1904-01-01T00:00:00.000000Z", "date": "2021-06-01T14:00:00+0200"}
 

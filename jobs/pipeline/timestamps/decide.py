@@ -124,7 +124,10 @@ def _judge(reading: Reading, *, zone: tzinfo, now: datetime) -> Evidence:
     raw = reading.raw if len(reading.raw) <= RAW_LIMIT else reading.raw[:RAW_LIMIT] + "…"
     if reading.problem:
         return Evidence(reading.source, raw, None, False, _join(reading.problem, reading.note))
-    value, how = _placed(reading, zone)
+    try:
+        value, how = _placed(reading, zone)
+    except OverflowError:  # year 1 or 9999 moved across midnight by an offset
+        return Evidence(reading.source, raw, None, False, _join("out of range", reading.note))
     if reason := implausible(value, now=now):
         return Evidence(reading.source, raw, value, False, _join(reason, reading.note))
     return Evidence(reading.source, raw, value, True, _join(how, reading.note))
