@@ -103,8 +103,8 @@ def _takeout_sidecar(folder: Path, name: str, listing: _Listing) -> list[Reading
         if not isinstance(data, dict):
             continue
         title = data.get("title")
-        if titles and isinstance(title, str) and title.casefold() not in titles:
-            continue  # a cut name shared by another photo's JSON
+        if titles and not (isinstance(title, str) and title.casefold() in titles):
+            continue  # a cut name that may be another photo's JSON
         return [_photo_taken(data, found)]
     return []
 
@@ -117,7 +117,7 @@ def _takeout_names(name: str):
         number, base = match["number"], match["stem"] + (match["extension"] or "")
     stem, extension = os.path.splitext(base)
     originals = [base] + [
-        stem[: -len(suffix)] + extension for suffix in EDITED_SUFFIXES if stem.casefold().endswith(suffix)
+        stem.removesuffix(suffix) + extension for suffix in EDITED_SUFFIXES if stem.endswith(suffix)
     ]
     titles = frozenset(original.casefold() for original in originals)
     if number:
