@@ -1,0 +1,181 @@
+"""Capture times that PyAV does not expose, read from the video's own structure.
+
+FFmpeg drops three records that cameras and phones write and exiftool reads:
+- MP4/MOV `moov/udta/date` (Android and FLIR phones: the recording's start with its offset);
+- AVCHD (.mts/.m2ts) H.264 "MDPM" user data (the camcorder's clock with its offset);
+- Matroska `Info/DateUTC`, when FFmpeg cannot open the file at all.
+Each parser reads a few boxes or the first megabytes and stops; none decodes anything."""
+
+import os
+import struct
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HEAD = 64 * 1024
+TRANSPORT_STREAM_HEAD = 2 * 1024 * 1024  # Panasonic writes MDPM in the second frame, not the first
+MAX_BOXES = 10_000  # per level of an MP4: a damaged file may be a maze of tiny boxes
+
+
+def container_tags(path: Path) -> dict[str, str]:
+    """Extra tags for a video, in the lower-case form of PyAV's metadata. Never raises."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD)
+            if head[4:8] in MP4_FIRST_BOXES:
+                return _mp4_tags(f)
+            if head[:4] == b"\x1a\x45\xdf\xa3":
+                return _matroska_tags(head)
+            if _packet_layout(head):
+                return _avchd_tags(head + f.read(TRANSPORT_STREAM_HEAD - len(head)))
+    except (OSError, ValueError, IndexError, OverflowError, struct.error):
+        pass
+    return {}
+
+
+# MP4 / QuickTime ---------------------------------------------------------------------------------
+
+# Older QuickTime files start with their movie or data box rather than "ftyp".
+MP4_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+
+
+def _mp4_tags(f) -> dict[str, str]:
+    size = os.fstat(f.fileno()).st_size
+    udta = _find_box(f, 0, size, b"moov")
+    udta = udta and _find_box(f, *udta, b"udta")
+    date = udta and _find_box(f, *udta, b"date")
+    if not date or date[1] - date[0] > 64:
+        return {}
+    f.seek(date[0])
+    text = f.read(date[1] - date[0]).decode("latin-1").strip("\x00 ")
+    return {"mp4:date": text} if text else {}
+
+
+def _find_box(f, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    """(payload start, payload end) of the first box of this kind between start and end."""
+    position = start
+    for _ in range(MAX_BOXES):
+        if position + 8 > end:
+            return None
+        f.seek(position)
+        header = f.read(16)
+        size, found = struct.unpack(">I4s", header[:8])
+        header_size = 8
+        if size == 1:
+            (size,) = struct.unpack(">Q", header[8:16])
+            header_size = 16
+        elif size == 0:  # "to the end of the file"
+            size = end - position
+        if size < header_size:
+            return None
+        if found == kind:
+            return position + header_size, min(position + size, end)
+        position += size
+    return None
+
+
+# Matroska ----------------------------------------------------------------------------------------
+
+SEGMENT, INFO, DATE_UTC, CLUSTER = 0x18538067, 0x1549A966, 0x4461, 0x1F43B675
+MATROSKA_EPOCH = datetime(2001, 1, 1, tzinfo=timezone.utc)
+
+
+def _matroska_tags(head: bytes) -> dict[str, str]:
+    """Info/DateUTC (nanoseconds since 2001-01-01 UTC), as FFmpeg would name it."""
+    for element, start, stop in _elements(head, 0, len(head)):
+        if element != SEGMENT:
+            continue
+        for element, start, stop in _elements(head, start, stop):
+            if element == CLUSTER:
+                break
+            if element != INFO:
+                continue
+            for element, start, stop in _elements(head, start, stop):
+                if element == DATE_UTC and stop - start == 8:
+                    nanoseconds = int.from_bytes(head[start:stop], "big", signed=True)
+                    value = MATROSKA_EPOCH + timedelta(microseconds=nanoseconds // 1000)
+                    return {"creation_time": value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    return {}
+
+
+def _elements(data: bytes, position: int, end: int):
+    """(id, payload start, payload end) of the EBML elements between position and end."""
+    while position < end:
+        element, length = _vint(data, position, keep_marker=True)
+        position += length
+        size, length = _vint(data, position, keep_marker=False)
+        position += length
+        unknown = size == (1 << (7 * length)) - 1  # all ones: "until the parent ends"
+        stop = end if unknown else min(position + size, end)
+        yield element, position, stop
+        position = stop
+
+
+def _vint(data: bytes, position: int, *, keep_marker: bool) -> tuple[int, int]:
+    first = data[position]
+    if first == 0:
+        raise ValueError("EBML number longer than 8 bytes")
+    length = 9 - first.bit_length()
+    if position + length > len(data):
+        raise ValueError("EBML number cut off")
+    value = first if keep_marker else first & (0xFF >> length)
+    for byte in data[position + 1 : position + length]:
+        value = value << 8 | byte
+    return value, length
+
+
+# AVCHD (MPEG transport stream with H.264) --------------------------------------------------------
+
+MDPM = bytes.fromhex("17ee8c60f84d11d98cd60800200c9a66") + b"MDPM"
+MDPM_DATE, MDPM_TIME = 0x18, 0x19
+
+
+def _packet_layout(head: bytes) -> tuple[int, int] | None:
+    """(packet size, sync byte position): 188-byte .ts packets or 192-byte .m2ts/.mts packets."""
+    for size, sync in ((188, 0), (192, 4)):
+        if len(head) > size * 2 + sync and all(head[sync + size * n] == 0x47 for n in range(3)):
+            return size, sync
+    return None
+
+
+def _avchd_tags(data: bytes) -> dict[str, str]:
+    for payload in _payloads(data).values():
+        start = payload.find(MDPM)
+        if start >= 0:
+            # H.264 escapes 00 00 0x as 00 00 03 0x inside its units; undo that before reading.
+            records = bytes(payload[start + len(MDPM) : start + len(MDPM) + 1 + 5 * 255])
+            return _mdpm_tags(records.replace(b"\x00\x00\x03", b"\x00\x00"))
+    return {}
+
+
+def _payloads(data: bytes) -> dict[int, bytearray]:
+    """The bytes each stream (PID) carries, with the transport packet headers removed."""
+    size, sync = _packet_layout(data)
+    streams: dict[int, bytearray] = {}
+    for packet in range(sync, len(data) - size + sync + 1, size):
+        if data[packet] != 0x47:
+            continue
+        pid = (data[packet + 1] & 0x1F) << 8 | data[packet + 2]
+        control = data[packet + 3] >> 4 & 0x3
+        start = packet + 4 + (1 + data[packet + 4] if control & 0x2 else 0)
+        if control & 0x1:
+            streams.setdefault(pid, bytearray()).extend(data[start : packet + 188])
+    return streams
+
+
+def _mdpm_tags(records: bytes) -> dict[str, str]:
+    """MDPM records are (tag, four bytes); 0x18 holds zone, year and month, 0x19 day and time,
+    all in binary-coded decimal (exiftool's H264.pm documents the layout)."""
+    values = {records[i]: records[i + 1 : i + 5] for i in range(1, 1 + 5 * records[0], 5) if i + 5 <= len(records)}
+    if MDPM_DATE not in values or MDPM_TIME not in values:
+        return {}
+    zone, century, year, month = values[MDPM_DATE]
+    day, hour, minute, second = values[MDPM_TIME]
+    digits = "".join(f"{byte:02x}" for byte in (century, year, month, day, hour, minute, second))
+    if not digits.isdigit():
+        return {}
+    # Zone byte: 0x20 sign (west), bits 1-4 hours, 0x01 an extra half hour (0x40 marks summer time,
+    # already included in the hours).
+    sign = "-" if zone & 0x20 else "+"
+    offset = f"{sign}{zone >> 1 & 0x0F:02d}:{'30' if zone & 0x01 else '00'}"
+    text = f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}T{digits[8:10]}:{digits[10:12]}:{digits[12:14]}{offset}"
+    return {"h264:datetimeoriginal": text}
