@@ -16,7 +16,7 @@ from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
 from jobs.pipeline.perceptual import fingerprint, shot_identity
 from jobs.pipeline.thumbnails import render_thumbnail
-from jobs.pipeline.timestamps import CaptureTime, Clues, read_capture_time
+from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
 from jobs.pipeline.video import probe_video
 
 __all__ = ["Analysis", "MediaError", "analyse", "configure_decoders"]
@@ -78,17 +78,20 @@ def analyse(
             raise MediaError(f"Not a photo or video we import: its content is none of {formats.ALLOWED_NAMES}")
         result.mime_type = media_type.mime_type
         if media_type.is_video:
+            # Dates PyAV does not show (MP4 udta, AVCHD, Matroska DateUTC) are read from the
+            # container first, so they count even when the video itself cannot be opened.
+            clues["video_tags"] = container_tags(path)
             video = probe_video(path)
             result.width, result.height, result.duration = video.width, video.height, video.duration
             result.camera = _camera(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))
-            clues["video_tags"] = video.tags
+            clues["video_tags"] = {**clues["video_tags"], **video.tags}
             image = video.poster
         else:
             photo = open_photo(path)
             result.width, result.height = photo.width, photo.height
             result.camera = _camera(photo.exif.get(MAKE_TAG), photo.exif.get(MODEL_TAG))
             result.shot = shot_identity(photo.exif) or ""
-            clues["exif"], clues["xmp"] = photo.exif, photo.xmp
+            clues["exif"], clues["xmp"], clues["iptc"] = photo.exif, photo.xmp, photo.iptc
             image = photo.reduced
         if image is not None:
             result.thumbnail = render_thumbnail(image)

@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from jobs.pipeline.errors import MediaError
+from jobs.pipeline.timestamps import image_iptc
 
 # Only these decoders may ever run on an imported file (pillow-heif registers "HEIF").
 PILLOW_FORMATS = ("JPEG", "PNG", "GIF", "HEIF")
@@ -22,6 +23,7 @@ class Photo:
     height: int
     exif: Image.Exif
     xmp: bytes | None
+    iptc: object  # Pillow's IPTC records, where editors keep a capture time with its offset
     reduced: Image.Image  # oriented, long side >= REDUCED_SIZE where the original is that large
 
 
@@ -52,7 +54,14 @@ def _read(im: Image.Image) -> Photo:
     # JPEG decodes at 1/2, 1/4 or 1/8 scale for a fraction of the cost; other formats ignore it.
     im.draft("RGB", (REDUCED_SIZE, REDUCED_SIZE))
     reduced = ImageOps.exif_transpose(_displayable(im))
-    return Photo(width=width, height=height, exif=exif, xmp=xmp if isinstance(xmp, bytes) else None, reduced=reduced)
+    return Photo(
+        width=width,
+        height=height,
+        exif=exif,
+        xmp=xmp if isinstance(xmp, bytes) else None,
+        iptc=image_iptc(im),
+        reduced=reduced,
+    )
 
 
 ORIENTATION_TAG = 0x0112
