@@ -140,6 +140,8 @@ def subprocess_env(data_dir: Path, **extra) -> dict[str, str]:
         **os.environ,
         "MEDIAIMPORT_DATA_DIR": str(data_dir),
         "DATABASE_URL": f"sqlite:///{database}",
+        # The same key as this process, or the cluster refuses the tasks this process signs.
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "MEDIAIMPORT_WORKERS": "2",
         "PYTHONUNBUFFERED": "1",
     }
