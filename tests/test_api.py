@@ -484,3 +484,15 @@ def test_near_duplicates_show_only_the_jobs_own_files(alice, bob):
 
     assert [(g["kind"], g["key"], [f["filename"] for f in g["files"]]) for g in near_groups] == [("near", "n1", ["a.jpg", "b.jpg"])]
     assert every == near_groups  # no exact duplicates here
+
+
+def test_listings_cost_the_same_few_queries_however_many_files(alice, django_assert_max_num_queries):
+    job = make_job(alice, files=[(f"{i}.jpg", Confidence.values[i % 4]) for i in range(60)])
+    job.files.update(sha256="a" * 64)  # one big exact-duplicate group
+    api = Api(alice)
+
+    for params in [{}, {"group_by": "confidence"}, {"confidence": "low"}]:
+        with django_assert_max_num_queries(12):
+            assert len(str(api.get(f"/api/jobs/{job.id}/files", **params).json())) > 1000
+    with django_assert_max_num_queries(12):
+        assert len(api.get(f"/api/jobs/{job.id}/duplicates").json()["groups"][0]["files"]) == 60
