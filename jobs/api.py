@@ -58,14 +58,15 @@ def api_view(*methods: str):
 # --- jobs -------------------------------------------------------------------------------------
 
 
-@csrf_exempt  # checked in _receive_upload, once the upload handlers are in place
+# Django's CSRF check reads the form, which must wait until the upload handlers are in place;
+# _receive_upload checks the token before anything is stored.
+@csrf_exempt
 @api_view("POST")
 def upload(request):
     limit = settings.MEDIAIMPORT_UPLOAD_MAX_BYTES
-    too_large = error(413, f"The upload is larger than the server accepts ({limit:,} bytes, MEDIAIMPORT_UPLOAD_MAX_BYTES).")
     # Refused before reading a byte when the request says its size; counted while it streams if not.
     if _content_length(request) > limit:
-        return too_large
+        return _too_large(limit)
     guard = uploads.UploadGuard(request, limit=limit)
     request.upload_handlers = [guard, TemporaryFileUploadHandler(request)]
     try:
@@ -79,10 +80,14 @@ def upload(request):
         return error(413, "The form fields of the upload are too large.")
     except (MultiPartParserError, UnreadablePostError) as e:
         return error(400, f"The upload could not be read ({e}); nothing of it was kept.")
+    except ConnectionError:
+        return error(400, "The upload was cut off; nothing of it was kept. Send it again.")
     except OSError as e:
-        return error(507, f"The server could not receive the upload ({e.strerror or e}); its disk may be full.")
+        if e.errno not in uploads.DISK_FULL:
+            raise
+        return error(507, f"The server's disk is full ({e.strerror}); nothing of the upload was kept.")
     if guard.exceeded:
-        return too_large
+        return _too_large(limit)
     if guard.interrupted:
         return error(400, "The upload was cut off in the middle of a file; nothing of it was kept. Send it again.")
     return _receive_upload(request, files)
@@ -281,6 +286,10 @@ def _positive_int(request, name: str, default: int) -> int:
 def _page_info(page: int, per_page: int, total: int) -> dict:
     # A page past the last is answered with an empty list and the true totals.
     return {"page": page, "per_page": per_page, "total": total, "pages": max(1, math.ceil(total / per_page))}
+
+
+def _too_large(limit: int) -> JsonResponse:
+    return error(413, f"The upload is larger than the server accepts ({limit:,} bytes, MEDIAIMPORT_UPLOAD_MAX_BYTES).")
 
 
 def _content_length(request) -> int:

@@ -5,6 +5,7 @@ Django streams every uploaded file to a temporary file (FILE_UPLOAD_MAX_MEMORY_S
 data dir; storing it is then a rename into place, so a file is stored whole or not at all, and an
 upload cut off half-way leaves nothing behind but Django's own temporary file, which it removes."""
 
+import errno
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -19,12 +20,16 @@ from django.utils import timezone
 from jobs.pipeline import formats
 from jobs.services.imports import StoredUpload
 
+# What a full disk (or quota, or file-size limit) looks like to a writer.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
 class InvalidUpload(Exception):
     """The request is malformed; the message says how."""
 
 
 class UploadNotStored(Exception):
-    """The server could not store the files (a full disk); nothing of the upload was kept."""
+    """The server's disk is full; nothing of the upload was kept."""
 
 
 class UploadGuard(FileUploadHandler):
@@ -69,8 +74,8 @@ def receive(
     """Store the files that are photos or videos we import, by name and by content; say why of
     the others. `last_modified` (the browser's File.lastModified, ms since 1970) and
     `relative_paths` (webkitRelativePath, for a dropped folder) are given in the order of `files`,
-    or not at all. Raises InvalidUpload for a malformed request and UploadNotStored when storing
-    fails, in which case nothing of this upload is kept."""
+    or not at all. Raises InvalidUpload for a malformed request and UploadNotStored when the disk
+    is full, in which case nothing of this upload is kept."""
     modified = _parallel(last_modified, files, "last_modified", _parse_last_modified)
     folders = _parallel(relative_paths, files, "relative_path", folder_of)
     stored: list[StoredUpload] = []
@@ -85,10 +90,9 @@ def receive(
             stored.append(StoredUpload(storage_name, name, folder, client_modified_at))
     except OSError as e:
         discard(stored)
-        raise UploadNotStored(
-            f"The server could not store the upload ({e.strerror or e}); nothing of it was kept. "
-            "Its disk may be full: tell whoever runs it."
-        ) from e
+        if e.errno not in DISK_FULL:
+            raise
+        raise UploadNotStored(f"The server's disk is full ({e.strerror}); nothing of the upload was kept.") from e
     return stored, rejected
 
 
@@ -137,14 +141,13 @@ def _store(upload: UploadedFile, name: str) -> str:
     """Save under a generated name: two uploads of IMG_0001.JPG both survive, and no uploaded name
     can reach outside the uploads folder. Only the extension, already checked against our list,
     is kept from the uploaded name."""
-    suffix = PurePath(name).suffix.lower()
-    name = f"uploads/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}{suffix}"
+    storage_name = f"uploads/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}{PurePath(name).suffix.lower()}"
     try:
-        return default_storage.save(name, upload)
+        return default_storage.save(storage_name, upload)
     except OSError:
-        # Storage that copies (another file system) may leave a partial file behind.
-        if default_storage.exists(name):
-            default_storage.delete(name)
+        # Storage that copies (from another file system) may leave a partial file behind.
+        if default_storage.exists(storage_name):
+            default_storage.delete(storage_name)
         raise
 
 

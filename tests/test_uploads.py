@@ -336,7 +336,7 @@ def test_a_full_disk_answers_a_clear_error_and_records_nothing(alice, data_dir):
         signal.signal(signal.SIGXFSZ, previous)
 
     assert response.status_code == 507
-    assert "disk may be full" in response.json()["error"]
+    assert "disk is full" in response.json()["error"]
     assert not Job.objects.exists()
     assert not [p for p in data_dir.rglob("*") if p.is_file() and "uploads" in p.parts]
 
