@@ -101,6 +101,12 @@ def test_a_wrong_csrf_token_is_refused_too(alice):
     assert response.status_code == 403 and "CSRF" in response.json()["error"]
 
 
+def test_pages_outside_the_api_keep_djangos_csrf_page(alice):
+    response = Api(alice).client.post("/accounts/logout/")
+
+    assert response.status_code == 403 and response["Content-Type"].startswith("text/html")
+
+
 def test_unknown_calls_and_wrong_methods_answer_json(alice):
     api = Api(alice)
 
@@ -136,6 +142,7 @@ def test_staff_see_every_job(alice, staff):
 
     assert Api(staff).get(f"/api/jobs/{job.id}").status_code == 200
     assert [j["id"] for j in Api(staff).get("/api/jobs").json()["jobs"]] == [job.id]
+    assert Api(staff).post(f"/api/jobs/{job.id}/control", {"action": "cancel"}).json()["status"] == "cancelled"
 
 
 # --- jobs -------------------------------------------------------------------------------------
