@@ -55,6 +55,20 @@ def api_view(*methods: str):
     return decorator
 
 
+def with_job(view):
+    """Hands the view the URL's job from among the user's jobs. Someone else's job is answered
+    exactly like a job that does not exist: 404."""
+
+    @wraps(view)
+    def wrapped(request, job_id: int):
+        job = selectors.jobs_for(request.user).filter(id=job_id).first()
+        if job is None:
+            return error(404, f"No job {job_id}.")
+        return view(request, job)
+
+    return wrapped
+
+
 # --- jobs -------------------------------------------------------------------------------------
 
 
@@ -138,41 +152,37 @@ def import_path(request):
 @api_view("GET")
 def jobs(request):
     page, per_page = _paging(request)
-    found = selectors.jobs_for(request.user)
-    total = found.count()
+    visible = selectors.jobs_for(request.user)
+    total = visible.count()
     start = (page - 1) * per_page
     return JsonResponse(
-        {"jobs": [job_dict(j) for j in found[start : start + per_page]], **_page_info(page, per_page, total)}
+        {"jobs": [job_dict(j) for j in visible[start : start + per_page]], **_page_info(page, per_page, total)}
     )
 
 
 @api_view("GET")
-def job(request, job_id: int):
-    found = _job_or_none(request, job_id)
-    return JsonResponse(job_dict(found)) if found else _no_job(job_id)
+@with_job
+def job_detail(request, job: Job):
+    return JsonResponse(job_dict(job))
 
 
 @api_view("POST")
-def control(request, job_id: int):
-    found = _job_or_none(request, job_id)
-    if not found:
-        return _no_job(job_id)
+@with_job
+def job_control(request, job: Job):
     action = _json_body(request).get("action")
     if not isinstance(action, str):
         actions = ", ".join(Job.ACTIONS)
-        return error(400, f'Send the action as JSON: {{"action": "pause"}} (one of {actions}).', allowed_actions=found.allowed_actions())
+        return error(400, f'Send the action as JSON: {{"action": "pause"}} (one of {actions}).', allowed_actions=job.allowed_actions())
     try:
-        found = control_job(job=found, action=action)
+        job = control_job(job=job, action=action)
     except ActionRefused as e:
         return error(400, str(e), allowed_actions=e.allowed_actions)
-    return JsonResponse(job_dict(found))
+    return JsonResponse(job_dict(job))
 
 
 @api_view("GET")
-def job_files(request, job_id: int):
-    found = _job_or_none(request, job_id)
-    if not found:
-        return _no_job(job_id)
+@with_job
+def job_files(request, job: Job):
     page, per_page = _paging(request)
     confidence = request.GET.get("confidence")
     if confidence is not None and confidence not in Confidence.values:
@@ -184,33 +194,31 @@ def job_files(request, job_id: int):
     if group_by:
         # Each group is paged on its own: page N holds the N-th slice of every group, so the page
         # never loads more than 4 x per_page files however large the job.
-        counts = selectors.confidence_counts(found)
+        counts = selectors.confidence_counts(job)
         shown = [confidence] if confidence else Confidence.values
         groups = {
-            c: [file_dict(f) for f in selectors.job_files(found, confidence=c)[start : start + per_page]] if c in shown else []
+            c: [file_dict(f) for f in selectors.job_files(job, confidence=c)[start : start + per_page]] if c in shown else []
             for c in Confidence.values
         }
         paging = _page_info(page, per_page, max(counts[c] for c in shown))
         paging["total"] = sum(counts[c] for c in shown)
         return JsonResponse({"groups": groups, "counts": counts, **paging})
-    files = selectors.job_files(found, confidence=confidence)
+    files = selectors.job_files(job, confidence=confidence)
     total = files.count()
     return JsonResponse({"files": [file_dict(f) for f in files[start : start + per_page]], **_page_info(page, per_page, total)})
 
 
 @api_view("GET")
-def job_duplicates(request, job_id: int):
-    found = _job_or_none(request, job_id)
-    if not found:
-        return _no_job(job_id)
+@with_job
+def job_duplicates(request, job: Job):
     kind = request.GET.get("kind", "exact")
     if kind not in DUPLICATE_KINDS:
         raise BadRequest(f"kind must be one of {', '.join(DUPLICATE_KINDS)}.")
     groups = []
     if kind in ("exact", "all"):
-        groups += [duplicate_group_dict(kind="exact", key=k, files=f) for k, f in selectors.exact_duplicate_groups(found)]
+        groups += [duplicate_group_dict(kind="exact", key=k, files=f) for k, f in selectors.exact_duplicate_groups(job)]
     if kind in ("near", "all"):
-        groups += [duplicate_group_dict(kind="near", key=k, files=f) for k, f in selectors.near_duplicate_groups(found)]
+        groups += [duplicate_group_dict(kind="near", key=k, files=f) for k, f in selectors.near_duplicate_groups(job)]
     return JsonResponse({"groups": groups})
 
 
@@ -246,15 +254,6 @@ def csrf_failure(request, reason: str = ""):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _job_or_none(request, job_id: int) -> Job | None:
-    return selectors.jobs_for(request.user).filter(id=job_id).first()
-
-
-def _no_job(job_id: int) -> JsonResponse:
-    # Someone else's job is answered exactly like a job that does not exist.
-    return error(404, f"No job {job_id}.")
 
 
 def _json_body(request) -> dict:
