@@ -87,7 +87,11 @@ def upload(request):
         files = request.FILES.getlist("files")
     except TooManyFilesSent:
         most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-        return error(400, f"Too many files in one upload: at most {most:,} (MEDIAIMPORT_UPLOAD_MAX_FILES). Send the rest in another upload.")
+        return error(
+            400,
+            f"Too many files in one upload: at most {most:,} (MEDIAIMPORT_UPLOAD_MAX_FILES). "
+            "Send the rest in another upload.",
+        )
     except TooManyFieldsSent:
         return error(400, "Too many form fields in one upload.")
     except RequestDataTooBig:
@@ -172,7 +176,8 @@ def job_control(request, job: Job):
     action = _json_body(request).get("action")
     if not isinstance(action, str):
         actions = ", ".join(Job.ACTIONS)
-        return error(400, f'Send the action as JSON: {{"action": "pause"}} (one of {actions}).', allowed_actions=job.allowed_actions())
+        message = f'Send the action as JSON: {{"action": "pause"}} (one of {actions}).'
+        return error(400, message, allowed_actions=job.allowed_actions())
     try:
         job = control_job(job=job, action=action)
     except ActionRefused as e:
@@ -197,7 +202,9 @@ def job_files(request, job: Job):
         counts = selectors.confidence_counts(job)
         shown = [confidence] if confidence else Confidence.values
         groups = {
-            c: [file_dict(f) for f in selectors.job_files(job, confidence=c)[start : start + per_page]] if c in shown else []
+            c: [file_dict(f) for f in selectors.job_files(job, confidence=c)[start : start + per_page]]
+            if c in shown
+            else []
             for c in Confidence.values
         }
         paging = _page_info(page, per_page, max(counts[c] for c in shown))
@@ -205,7 +212,8 @@ def job_files(request, job: Job):
         return JsonResponse({"groups": groups, "counts": counts, **paging})
     files = selectors.job_files(job, confidence=confidence)
     total = files.count()
-    return JsonResponse({"files": [file_dict(f) for f in files[start : start + per_page]], **_page_info(page, per_page, total)})
+    page_files = [file_dict(f) for f in files[start : start + per_page]]
+    return JsonResponse({"files": page_files, **_page_info(page, per_page, total)})
 
 
 @api_view("GET")

@@ -155,7 +155,9 @@ def _parallel(values: Sequence[str], files: Sequence, field: str, parse) -> list
     if not values:
         return [parse("")] * len(files)
     if len(values) != len(files):
-        raise InvalidUpload(f"Send one {field} value per file, in the order of the files: got {len(values)} for {len(files)} files.")
+        raise InvalidUpload(
+            f"Send one {field} value per file, in the order of the files: got {len(values)} for {len(files)} files."
+        )
     return [parse(v) for v in values]
 
 
@@ -165,4 +167,6 @@ def _parse_last_modified(value: str) -> datetime | None:
     try:
         return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     except (ValueError, OverflowError, OSError):
-        raise InvalidUpload(f"last_modified must be milliseconds since 1970, like 1700000000000: got '{value[:40]}'.") from None
+        raise InvalidUpload(
+            f"last_modified must be milliseconds since 1970, like 1700000000000: got '{value[:40]}'."
+        ) from None
