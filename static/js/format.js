@@ -1,0 +1,72 @@
+// How numbers, sizes, durations and capture times are written on the page.
+
+const UNITS = ["B", "KB", "MB", "GB", "TB"];
+
+export function bytes(n) {
+  if (n === null || n === undefined) return "–";
+  let unit = 0;
+  while (n >= 1000 && unit < UNITS.length - 1) {
+    n /= 1000;
+    unit += 1;
+  }
+  return `${n >= 100 || unit === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[unit]}`;
+}
+
+export function duration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return "–";
+  if (seconds < 1) return "a moment";
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function count(n, one, many = `${one}s`) {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// A capture time is shown as the wall-clock time where it was taken, with that place's offset,
+// exactly as the API gives it: converting it to the viewer's zone would show a holiday photo
+// taken at noon as 3 a.m.
+export function captureTime(iso) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso || "");
+  if (!match) return { text: "No date", offset: "" };
+  const [, year, month, day, hour, minute, second = "00", zone = ""] = match;
+  const offset = zone === "Z" || zone === "+00:00" ? "UTC" : zone ? `UTC${zone}` : "";
+  return {
+    text: `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}, ${hour}:${minute}:${second}`,
+    offset,
+  };
+}
+
+export function dimensions(file) {
+  return file.width && file.height ? `${file.width} × ${file.height}` : "";
+}
+
+// Timestamp sources as the API names them, in words; unknown ones are shown as they come.
+const SOURCES = {
+  exif: "EXIF",
+  exif_datetime_original: "EXIF original time",
+  quicktime: "Video metadata",
+  filename: "File name",
+  sidecar: "Sidecar file",
+  folder: "Folder name",
+  file_modified: "File modified time",
+  client_modified: "Browser's modified time",
+};
+
+export function source(name) {
+  if (!name) return "No source";
+  return SOURCES[name] || name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+}
+
+export const STATUS_LABELS = {
+  pending: "Pending",
+  running: "Running",
+  paused: "Paused",
+  cancelled: "Cancelled",
+  completed: "Completed",
+  failed: "Failed",
+};

@@ -1,0 +1,257 @@
+// Uploading a selection: files dropped or picked (folders too), sent in batches that respect the
+// server's limits, all batches of one selection forming one job.
+
+import { upload } from "./api.js";
+import { $, el, setProgress } from "./dom.js";
+import * as format from "./format.js";
+
+// Room left in each request for the multipart headers around every file.
+const OVERHEAD_PER_FILE = 1024;
+const OVERHEAD_PER_REQUEST = 64 * 1024;
+
+// --- collecting what was dropped or picked ------------------------------------------------------
+
+// Each item is { file, folder }: folder is the path of folders the file was found in, if any.
+export function fromInput(input) {
+  return [...input.files].map((file) => ({ file, folder: parentOf(file.webkitRelativePath || "") }));
+}
+
+function parentOf(relativePath) {
+  return relativePath.split("/").slice(0, -1).join("/");
+}
+
+// Entries must be taken from the DataTransfer during the drop event itself (it is emptied once
+// the handler returns); walking the folders can then take its time.
+export async function fromDrop(dataTransfer) {
+  const roots = [];
+  for (const item of dataTransfer.items || []) {
+    if (item.kind !== "file") continue;
+    const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+    roots.push(entry || item.getAsFile());
+  }
+  if (!roots.length) roots.push(...dataTransfer.files);
+  const found = [];
+  for (const root of roots) {
+    if (root instanceof File) found.push({ file: root, folder: "" });
+    else if (root) await walk(root, "", found);
+  }
+  return found;
+}
+
+async function walk(entry, folder, found) {
+  if (entry.isFile) {
+    const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    found.push({ file, folder });
+    return;
+  }
+  const inner = folder ? `${folder}/${entry.name}` : entry.name;
+  const reader = entry.createReader();
+  // readEntries hands out a folder's entries a hundred or so at a time, until an empty batch.
+  for (;;) {
+    const entries = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!entries.length) break;
+    for (const child of entries) {
+      // Hidden files (.DS_Store, ._IMG_1.JPG) are system litter, not something the person chose.
+      if (!child.name.startsWith(".")) await walk(child, inner, found);
+    }
+  }
+}
+
+// --- planning the batches ---------------------------------------------------------------------
+
+export function plan(items, { uploadMaxFiles, uploadMaxBytes, extensions }) {
+  const accepted = [];
+  const refused = [];
+  const room = uploadMaxBytes - OVERHEAD_PER_REQUEST;
+  for (const item of items) {
+    const name = item.file.name;
+    const dot = name.lastIndexOf(".");
+    const extension = dot >= 0 ? name.slice(dot).toLowerCase() : "";
+    if (!extensions.includes(extension)) {
+      refused.push({ item, reason: `Not a photo or video type that can be imported (${extensions.join(" ")}).` });
+    } else if (item.file.size + OVERHEAD_PER_FILE > room) {
+      refused.push({ item, reason: `Larger than the server accepts in one upload (${format.bytes(uploadMaxBytes)}).` });
+    } else {
+      accepted.push(item);
+    }
+  }
+  const batches = [];
+  let batch = null;
+  for (const item of accepted) {
+    const size = item.file.size + OVERHEAD_PER_FILE;
+    if (!batch || batch.items.length >= uploadMaxFiles || batch.bytes + size > room) {
+      batch = { items: [], bytes: 0 };
+      batches.push(batch);
+    }
+    batch.items.push(item);
+    batch.bytes += size;
+  }
+  return { batches, refused };
+}
+
+// --- sending them -----------------------------------------------------------------------------
+
+// Speed is averaged over the last few seconds, so that it follows the connection without jumping.
+class Speed {
+  constructor(window = 5000) {
+    this.window = window;
+    this.samples = [];
+  }
+  add(done, at = performance.now()) {
+    this.samples.push([at, done]);
+    while (this.samples.length > 2 && at - this.samples[0][0] > this.window) this.samples.shift();
+  }
+  perSecond() {
+    if (this.samples.length < 2) return 0;
+    const [t0, d0] = this.samples[0];
+    const [t1, d1] = this.samples[this.samples.length - 1];
+    return t1 > t0 ? ((d1 - d0) * 1000) / (t1 - t0) : 0;
+  }
+}
+
+export class Uploader {
+  constructor(config, { onJob }) {
+    this.config = config;
+    this.onJob = onJob;
+    this.panel = $("#upload");
+    this.list = $("#upload-files");
+    this.bar = $("#upload-bar");
+    this.stats = $("#upload-stats");
+    this.title = $("#upload-title");
+    this.rejected = $("#rejected");
+    this.rejectedList = $("#rejected-list");
+    this.busy = false;
+  }
+
+  async send(items) {
+    if (this.busy) {
+      this.title.textContent = "Wait for this upload to finish before adding more.";
+      return;
+    }
+    if (!items.length) return;
+    this.busy = true;
+    const { batches, refused } = plan(items, this.config);
+    this.reset();
+    const rows = new Map(items.map((item) => [item, this.row(item)]));
+    this.list.replaceChildren(...rows.values());
+    for (const { item, reason } of refused) this.reject(rows.get(item), item.file.name, reason);
+
+    const total = batches.reduce((sum, batch) => sum + batch.items.reduce((s, { file }) => s + file.size, 0), 0);
+    const speed = new Speed();
+    let sentBefore = 0;
+    let stored = 0;
+    let jobId = null;
+    const show = (sent) => {
+      speed.add(sent);
+      const rate = speed.perSecond();
+      setProgress(this.bar, total ? sent / total : 1);
+      this.stats.textContent = [
+        `${format.bytes(sent)} of ${format.bytes(total)}`,
+        rate ? `${format.bytes(rate)}/s` : null,
+        rate ? `${format.duration((total - sent) / rate)} left` : null,
+      ].filter(Boolean).join(" · ");
+    };
+
+    for (const [index, batch] of batches.entries()) {
+      this.title.textContent = `Uploading ${format.count(items.length - refused.length, "file")}` +
+        (batches.length > 1 ? ` · batch ${index + 1} of ${batches.length}` : "");
+      const batchBytes = batch.items.reduce((sum, { file }) => sum + file.size, 0);
+      const form = new FormData();
+      if (jobId !== null) form.append("job_id", String(jobId));
+      for (const { file, folder } of batch.items) {
+        form.append("files", file, file.name);
+        // Parallel lists, one entry per file in the same order: the browser's modified time
+        // (milliseconds since 1970) helps the capture-time engine, and the path the file was
+        // dropped under keeps its folders (a folder name can tell a date too).
+        form.append("last_modified", String(file.lastModified));
+        form.append("relative_path", folder ? `${folder}/${file.name}` : file.name);
+      }
+      for (const item of batch.items) rows.get(item).dataset.state = "sending";
+      try {
+        const answer = await upload(form, (loaded, requestBytes) => {
+          // The request also carries multipart headers; the files' share of it is read by the
+          // byte offsets of each file within the batch.
+          const filesSent = requestBytes ? (loaded / requestBytes) * batchBytes : 0;
+          this.attribute(batch.items, rows, filesSent);
+          show(sentBefore + filesSent);
+        });
+        if (jobId === null) {
+          jobId = answer.job_id;
+          this.onJob(jobId);
+        }
+        const refusedNames = new Map();
+        for (const { filename, reason } of answer.rejected || []) {
+          refusedNames.set(filename, [...(refusedNames.get(filename) || []), reason]);
+        }
+        for (const item of batch.items) {
+          const reasons = refusedNames.get(item.file.name);
+          if (reasons?.length) this.reject(rows.get(item), item.file.name, reasons.shift());
+          else {
+            this.done(rows.get(item));
+            stored += 1;
+          }
+        }
+      } catch (error) {
+        for (const item of batch.items) this.reject(rows.get(item), item.file.name, error.message);
+      }
+      sentBefore += batchBytes;
+      show(sentBefore);
+    }
+    const notImported = this.rejectedList.childElementCount;
+    this.title.textContent = stored
+      ? `Uploaded ${format.count(stored, "file")}` + (notImported ? `, ${notImported} not imported` : "")
+      : "Nothing was imported";
+    this.stats.textContent = `${format.bytes(total)} sent`;
+    this.panel.dataset.state = "done";
+    this.busy = false;
+    return jobId;
+  }
+
+  reset() {
+    this.panel.hidden = false;
+    this.panel.dataset.state = "sending";
+    this.rejected.hidden = true;
+    this.rejectedList.replaceChildren();
+    setProgress(this.bar, 0);
+    this.stats.textContent = "";
+  }
+
+  row({ file, folder }) {
+    return el(
+      "li",
+      { class: "upload-file", dataset: { state: "waiting" } },
+      el("span", { class: "name", text: folder ? `${folder}/${file.name}` : file.name, title: file.name }),
+      el("span", { class: "size muted", text: format.bytes(file.size) }),
+      el("span", { class: "state muted", text: "Waiting" }),
+      el("span", { class: "progress thin", "aria-hidden": "true" }, el("span")),
+    );
+  }
+
+  attribute(items, rows, filesSent) {
+    let offset = 0;
+    for (const item of items) {
+      const row = rows.get(item);
+      const size = item.file.size;
+      const fraction = size ? Math.max(0, Math.min(1, (filesSent - offset) / size)) : filesSent > offset ? 1 : 0;
+      offset += size;
+      if (row.dataset.fraction === String(fraction)) continue;
+      row.dataset.fraction = String(fraction);
+      row.lastElementChild.firstElementChild.style.width = `${fraction * 100}%`;
+      row.querySelector(".state").textContent = fraction >= 1 ? "Sent" : fraction > 0 ? `${Math.floor(fraction * 100)}%` : "Waiting";
+    }
+  }
+
+  done(row) {
+    row.dataset.state = "done";
+    row.lastElementChild.firstElementChild.style.width = "100%";
+    row.querySelector(".state").textContent = "Uploaded";
+  }
+
+  reject(row, name, reason) {
+    row.dataset.state = "rejected";
+    row.querySelector(".state").textContent = "Not imported";
+    this.rejectedList.append(el("li", {}, el("strong", { text: name }), el("span", { class: "reason", text: reason })));
+    this.rejected.hidden = false;
+    $("#rejected-title").textContent = `Not imported (${this.rejectedList.childElementCount})`;
+  }
+}
