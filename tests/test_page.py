@@ -141,7 +141,7 @@ def test_what_users_named_is_escaped(alice_client, alice):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-@pytest.mark.parametrize("name", ["css/app.css", "js/app.js", "js/upload.js", "img/icon.svg"])
+@pytest.mark.parametrize("name", ["css/app.css", "js/app.js", "js/upload.js"])
 def test_the_pages_assets_are_served_from_the_project(client, name):
     response = client.get(f"/static/{name}")
 
