@@ -15,7 +15,7 @@ const jobView = new JobView(config, {
     document.title = `Job ${job.id} · ${job.status} · mediaimport`;
     // Results are (re)loaded when there is something stable to show: the job ended or paused.
     const settled = isFinished(job) || job.status === "paused";
-    if (settled && (!previous || previous.status !== job.status)) results.show(job.id);
+    if (settled && (!previous || previous.status !== job.status)) results.show(job);
   },
 });
 

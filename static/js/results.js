@@ -7,6 +7,8 @@ import { $, el, tablist } from "./dom.js";
 import * as format from "./format.js";
 
 const PER_PAGE = 100;
+const MAX_PER_PAGE = 200;
+const ERRORS_PER_SCREEN = 30;
 const CONFIDENCES = ["high", "medium", "low", "none"];
 const CONFIDENCE_LABELS = { high: "High confidence", medium: "Medium confidence", low: "Low confidence", none: "No date" };
 
@@ -32,12 +34,12 @@ export class Results {
     this.observer.observe($("#results-more"));
   }
 
-  // Shows the job's results, keeping the chosen tab; `refresh` reloads what is shown.
-  async show(jobId) {
-    const first = this.jobId !== jobId;
-    this.jobId = jobId;
+  // Shows the job's results, keeping the chosen tab when it is the same job.
+  async show(job) {
+    const first = this.jobId !== job.id;
+    this.jobId = job.id;
     this.card.hidden = false;
-    const counts = await this.counts();
+    const counts = await this.counts(job);
     if (first) {
       // Open on the first tab that has something in it.
       const view = [...CONFIDENCES, "errors", "duplicates"].find((v) => counts[v]) || "high";
@@ -47,26 +49,22 @@ export class Results {
     }
   }
 
-  async counts() {
-    const counts = {};
-    const ask = async (view, query) => {
-      try {
-        counts[view] = (await api.files(this.jobId, { ...query, per_page: 1 })).total;
-      } catch {
-        counts[view] = null;
-      }
-    };
+  async counts(job) {
+    const counts = { errors: job.error_count };
     await Promise.all([
-      ...CONFIDENCES.map((c) => ask(c, { confidence: c })),
-      ask("errors", { status: "failed" }),
+      api.files(this.jobId, { group_by: "confidence", per_page: 1 }).then(
+        (answer) => Object.assign(counts, answer.counts),
+        () => {},
+      ),
       api.duplicates(this.jobId, "all").then(
         (answer) => { counts.duplicates = answer.groups.length; },
-        () => { counts.duplicates = null; },
+        () => {},
       ),
     ]);
-    for (const [view, n] of Object.entries(counts)) {
+    for (const view of [...CONFIDENCES, "errors", "duplicates"]) {
+      const n = counts[view];
       const badge = $(`[data-view="${view}"] .count`, this.card);
-      badge.textContent = n === null ? "" : n.toLocaleString();
+      badge.textContent = n === undefined ? "" : n.toLocaleString();
       badge.parentElement.classList.toggle("is-empty", !n);
     }
     return counts;
@@ -89,15 +87,9 @@ export class Results {
     if (!state || !this.jobId || state.view === "duplicates" || state.loading || state.page >= state.pages) return;
     state.loading = true;
     this.loading.hidden = false;
-    const query = state.view === "errors" ? { status: "failed" } : { confidence: state.view };
     try {
-      const answer = await api.files(this.jobId, { ...query, page: state.page + 1, per_page: PER_PAGE });
-      if (state !== this.state) return; // another tab was chosen meanwhile
-      state.page = answer.page;
-      state.pages = answer.pages;
-      if (state.view === "errors") this.errors.append(...answer.files.map(errorItem));
-      else this.grid.append(...answer.files.map(card));
-      if (!answer.total) this.say(state.view === "errors" ? "No file failed." : `No files with ${CONFIDENCE_LABELS[state.view].toLowerCase()}.`);
+      if (state.view === "errors") await this.moreErrors(state);
+      else await this.moreFiles(state);
     } catch (error) {
       if (state === this.state) this.say(error.message);
       state.pages = state.page; // stop asking until the tab is chosen again
@@ -105,8 +97,34 @@ export class Results {
       state.loading = false;
       this.loading.hidden = true;
     }
-    // A short first page may not reach the sentinel: keep filling while it is in view.
+    // A short page may not reach the sentinel: keep filling while it is in view.
     if (state === this.state && state.page < state.pages && isInView($("#results-more"))) this.more();
+  }
+
+  async moreFiles(state) {
+    const answer = await api.files(this.jobId, { confidence: state.view, page: state.page + 1, per_page: PER_PAGE });
+    if (state !== this.state) return; // another tab was chosen meanwhile
+    state.page = answer.page;
+    state.pages = answer.pages;
+    this.grid.append(...answer.files.map(card));
+    if (!answer.total) this.say(`No files with ${CONFIDENCE_LABELS[state.view].toLowerCase()}.`);
+  }
+
+  // The API has no filter for failed files, so the job's files are read a large page at a time
+  // and those with an error kept, until a screenful is found or the files run out. (`status` is
+  // sent so that an API that learns to filter by it answers with failed files only.)
+  async moreErrors(state) {
+    let found = 0;
+    while (found < ERRORS_PER_SCREEN && state.page < state.pages) {
+      const answer = await api.files(this.jobId, { status: "failed", page: state.page + 1, per_page: MAX_PER_PAGE });
+      if (state !== this.state) return;
+      state.page = answer.page;
+      state.pages = answer.pages;
+      const failed = answer.files.filter((file) => file.error);
+      this.errors.append(...failed.map(errorItem));
+      found += failed.length;
+    }
+    if (!this.errors.childElementCount && state.page >= state.pages) this.say("No file failed.");
   }
 
   async loadDuplicates(state) {

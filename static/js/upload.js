@@ -192,7 +192,9 @@ export class Uploader {
           }
         }
       } catch (error) {
-        for (const item of batch.items) this.reject(rows.get(item), item.file.name, error.message);
+        // A batch with nothing acceptable in it is answered 400 with each file's own reason.
+        const reasons = new Map((error.body?.rejected || []).map(({ filename, reason }) => [filename, reason]));
+        for (const item of batch.items) this.reject(rows.get(item), item.file.name, reasons.get(item.file.name) || error.message);
       }
       sentBefore += batchBytes;
       show(sentBefore);
