@@ -228,7 +228,11 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser tab (no cookies) on the live server."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    # The viewer sits in a zone of its own, so that a page showing times in the browser's zone
+    # instead of the photo's own would be caught.
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, timezone_id="America/New_York"
+    )
     tab = context.new_page()
     tab.set_default_timeout(20_000)
     yield tab

@@ -152,13 +152,48 @@ def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice
     group.first.wait_for()
     assert group.count() == 1
     assert "el_torcal_rocks.jpg" in group.inner_text() and "el_torcal_rocks copy.jpeg" in group.inner_text()
-    assert "53.5 KB · 512 × 341" in group.inner_text()  # size and dimensions, to choose which to keep
+    assert "52.2 KB · 512 × 341" in group.inner_text()  # size and dimensions, to choose which to keep
     screenshot(page, "duplicates")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator('#results-tabs [data-view="high"]').click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than a phone
     screenshot(page, "phone")
+
+
+def test_ten_thousand_results_come_a_page_at_a_time_as_names_not_markup(page, alice):
+    job = Job.objects.create(
+        owner=alice, kind=Job.Kind.PATH, status=Job.Status.COMPLETED, progress_total=10_000, progress_current=10_000
+    )
+    taken = datetime(2021, 6, 1, 10, 0, tzinfo=UTC)
+    File.objects.create(
+        job=job, original_name='<img src=x onerror="window.injected=1">.jpg', path="/photos/x.jpg",
+        status=File.Status.DONE, confidence=File.Confidence.HIGH, captured_at=taken, capture_offset=120,
+    )  # fmt: skip
+    File.objects.bulk_create(
+        File(
+            job=job, original_name=f"IMG_{i:05}.JPG", path=f"/photos/IMG_{i:05}.JPG", status=File.Status.DONE,
+            confidence=File.Confidence.HIGH if i % 4 else File.Confidence.LOW, captured_at=taken, capture_offset=120,
+            capture_source="exif", size=2_000_000, width=4000, height=3000, sha256=f"{i:064x}",
+        )
+        for i in range(1, 10_000)
+    )  # fmt: skip
+
+    log_in(page, alice, url=f"/jobs/{job.id}/")
+
+    tiles = page.locator("#results-grid .tile")
+    page.locator('#results-tabs [data-view="high"] .count', has_text="7,501").wait_for()
+    assert page.locator('#results-tabs [data-view="low"] .count').inner_text() == "2,499"
+    page.wait_for_function("document.querySelectorAll('#results-grid .tile').length >= 100")
+    assert tiles.count() == 100  # one page, not ten thousand
+    first = tiles.first
+    assert first.locator(".name").inner_text() == '<img src=x onerror="window.injected=1">.jpg'  # the name it is
+    assert page.evaluate("window.injected") is None
+    assert "1 Jun 2021, 12:00 +02:00" in first.inner_text()  # the photo's own wall-clock time, not New York's
+    assert first.locator("time").get_attribute("datetime") == "2021-06-01T12:00:00+02:00"
+    tiles.last.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('#results-grid .tile').length === 200")
+    screenshot(page, "many-results", full_page=False)
 
 
 # Notes the fields of every form the page sends (file fields by their file's name): Chromium does

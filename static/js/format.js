@@ -5,8 +5,9 @@ const UNITS = ["B", "KB", "MB", "GB", "TB"];
 export function bytes(n) {
   if (n === null || n === undefined) return "–";
   let unit = 0;
-  while (n >= 1000 && unit < UNITS.length - 1) {
-    n /= 1000;
+  // Powers of 1024, as Django's filesizeformat writes the server's limits on the page.
+  while (n >= 1024 && unit < UNITS.length - 1) {
+    n /= 1024;
     unit += 1;
   }
   return `${n >= 100 || unit === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[unit]}`;
@@ -33,12 +34,9 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 export function captureTime(iso) {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso || "");
   if (!match) return { text: "No date", offset: "" };
-  const [, year, month, day, hour, minute, second = "00", zone = ""] = match;
-  const offset = zone === "Z" || zone === "+00:00" ? "UTC" : zone ? `UTC${zone}` : "";
-  return {
-    text: `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}, ${hour}:${minute}:${second}`,
-    offset,
-  };
+  const [, year, month, day, hour, minute, , zone = ""] = match;
+  const offset = zone === "Z" || zone === "+00:00" ? "UTC" : zone;
+  return { text: `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}, ${hour}:${minute}`, offset };
 }
 
 export function dimensions(file) {

@@ -9,6 +9,15 @@ const POLL_MS = 1000;
 // The rate is measured over this much recent time: long enough to smooth batch-sized steps.
 const RATE_WINDOW_MS = 20000;
 
+const KINDS = { upload: "Upload", path: "Server folder" };
+
+// Files per second over the whole run, for a job that is over.
+function averageRate(job) {
+  if (!job.completed_at || !job.started_at) return 0;
+  const seconds = (Date.parse(job.completed_at) - Date.parse(job.started_at)) / 1000;
+  return seconds > 0 && job.progress_current ? job.progress_current / seconds : 0;
+}
+
 export class JobView {
   constructor(config, { onChange }) {
     this.actions = config.actions;
@@ -58,7 +67,10 @@ export class JobView {
     } else {
       this.samples = [];
     }
-    $("#job-title").textContent = `Job ${job.id}`;
+    if (previous?.id !== job.id && $("#job-title").textContent !== `Job ${job.id}`) {
+      $("#job-title").textContent = `Job ${job.id}`;
+      $("#job-subtitle").textContent = KINDS[job.job_type] || "";
+    }
     const badge = $("#job-status");
     badge.dataset.status = job.status;
     badge.textContent = format.STATUS_LABELS[job.status] || job.status;
@@ -67,10 +79,11 @@ export class JobView {
     $("#job-files").textContent = `${job.progress_current.toLocaleString()} / ${job.progress_total.toLocaleString()}`;
     $("#job-errors").textContent = job.error_count.toLocaleString();
     $("#job-errors").classList.toggle("bad", job.error_count > 0);
-    const rate = this.rate();
+    const rate = isFinished(job) ? averageRate(job) : this.rate();
     $("#job-rate").textContent = rate ? `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} files/s` : "–";
+    const recent = this.rate();
     $("#job-eta").textContent =
-      job.status === "completed" ? "Done" : rate ? format.duration((job.progress_total - job.progress_current) / rate) : "–";
+      job.status === "completed" ? "Done" : recent ? format.duration((job.progress_total - job.progress_current) / recent) : "–";
     const allowed = job.allowed_actions || Object.keys(this.actions).filter((a) => this.actions[a].includes(job.status));
     for (const button of $$("[data-action]", this.card)) button.hidden = !allowed.includes(button.dataset.action);
     if (!previous || previous.status !== job.status || previous.progress_current !== job.progress_current ||
@@ -79,6 +92,7 @@ export class JobView {
     }
   }
 
+  // Files per second over the last RATE_WINDOW_MS while the job runs.
   rate() {
     if (this.samples.length < 2) return 0;
     const [t0, n0] = this.samples[0];
@@ -119,8 +133,8 @@ export function updateHistory(job) {
       { dataset: { jobId: job.id } },
       el("th", { scope: "row" },
         el("a", { href: `/jobs/${job.id}/`, text: `Job ${job.id}` }), " ",
-        el("span", { class: "muted small", text: job.job_type === "path" ? "Server folder" : "Upload" })),
-      el("td", {}, el("time", { datetime: created.toISOString(), text: created.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) })),
+        el("span", { class: "muted small", text: KINDS[job.job_type] || "" })),
+      el("td", { class: "hide-narrow" }, el("time", { datetime: created.toISOString(), text: created.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) })),
       el("td", {}, el("span", { class: "badge", dataset: { field: "status" } })),
       el("td", { class: "num", dataset: { field: "files" } }),
       el("td", { class: "num", dataset: { field: "errors" } }),
@@ -138,4 +152,6 @@ export function updateHistory(job) {
   $('[data-field="errors"]', row).textContent = String(job.error_count);
 }
 
-export const isFinished = (job) => FINISHED.has(job.status);
+export function isFinished(job) {
+  return FINISHED.has(job.status);
+}

@@ -160,23 +160,35 @@ function thumbnail(file, size) {
   return el("div", { class: "no-thumb", role: "img", "aria-label": `${file.filename}: ${kind.toLowerCase()}` }, el("span", { text: kind }));
 }
 
+const WAITING = new Set(["pending", "processing"]);
+
 function card(file) {
+  if (WAITING.has(file.status)) return waitingCard(file);
   const time = format.captureTime(file.timestamp);
   return el(
     "li",
-    { class: "tile", dataset: { fileId: file.id } },
+    { class: "tile", dataset: { fileId: file.id, status: file.status } },
     el("figure", {},
       thumbnail(file, 320),
       el("figcaption", {},
         el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
         el("span", { class: "when" },
-          el("time", { datetime: file.timestamp || null, text: time.text }),
+          el("time", { datetime: file.timestamp || null, title: file.timestamp || null, text: time.text }),
           time.offset ? el("span", { class: "muted", text: ` ${time.offset}` }) : null),
         el("span", { class: "meta" },
           el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
           el("span", { class: "muted", text: format.source(file.timestamp_source) })),
         file.error ? el("span", { class: "error-text", text: file.error }) : null)),
   );
+}
+
+// A file of a paused job that no worker has reached yet: it has no date because nobody looked.
+function waitingCard(file) {
+  return el("li", { class: "tile", dataset: { fileId: file.id, status: file.status } },
+    el("figure", {},
+      el("div", { class: "no-thumb", role: "img", "aria-label": `${file.filename}: not processed yet` }, el("span", { text: "Not processed yet" })),
+      el("figcaption", {}, el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
+        el("span", { class: "muted", text: "Waiting" }))));
 }
 
 function errorItem(file) {
@@ -195,7 +207,10 @@ function groupsOrNote(groups, note) {
 // largest marked.
 function group(g) {
   const pixels = (f) => (f.width || 0) * (f.height || 0);
-  const best = g.files.reduce((a, b) => (pixels(b) > pixels(a) || (pixels(b) === pixels(a) && (b.size || 0) > (a.size || 0)) ? b : a));
+  const larger = (a, b) => pixels(b) > pixels(a) || (pixels(b) === pixels(a) && (b.size || 0) > (a.size || 0));
+  const biggest = g.files.reduce((a, b) => (larger(a, b) ? b : a));
+  // Copies of the same size and dimensions (always so for exact ones) have no largest.
+  const best = g.files.some((f) => larger(f, biggest)) ? biggest : null;
   return el("div", { class: "dup-group" },
     el("ul", { class: "dup-files" },
       g.files.map((file) => el("li", { class: file === best ? "dup-file best" : "dup-file" },
@@ -203,5 +218,5 @@ function group(g) {
         el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
         el("span", { class: "muted small", text: [format.bytes(file.size), format.dimensions(file)].filter(Boolean).join(" · ") }),
         el("span", { class: "muted small", text: format.captureTime(file.timestamp).text }),
-        file === best && g.files.length > 1 ? el("span", { class: "tag", text: "Largest" }) : null))));
+        file === best ? el("span", { class: "tag", text: "Largest" }) : null))));
 }

@@ -68,7 +68,8 @@ export function plan(items, { uploadMaxFiles, uploadMaxBytes, extensions }) {
     const dot = name.lastIndexOf(".");
     const extension = dot >= 0 ? name.slice(dot).toLowerCase() : "";
     if (!extensions.includes(extension)) {
-      refused.push({ item, reason: `Not a photo or video type that can be imported (${extensions.join(" ")}).` });
+      const accepted = extensions.map((e) => e.slice(1)).join(", ");
+      refused.push({ item, reason: `Not a photo or video type that can be imported (accepted: ${accepted}).` });
     } else if (item.file.size + OVERHEAD_PER_FILE > room) {
       refused.push({ item, reason: `Larger than the server accepts in one upload (${format.bytes(uploadMaxBytes)}).` });
     } else {
