@@ -68,6 +68,13 @@ def media(corpus, tmp_path):
     return copies
 
 
+@pytest.fixture
+def unreadable_photo(corpus, tmp_path):
+    """A real JPEG whose header says its height is 0 (DNL): accepted by its bytes, yet no decoder
+    can read it, so it ends as an error of the job."""
+    return shutil.copy2(corpus / "drewnoakes/jpg/beach.jpg", tmp_path / "beach.jpg")
+
+
 def snapshot(folder):
     return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
 
@@ -88,14 +95,14 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(page, alice):
     assert page.get_by_role("alert").inner_text().startswith("Please enter a correct username and password")
 
 
-def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice, media, tmp_path, cluster):
+def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice, media, unreadable_photo, tmp_path, cluster):
     cluster()
     log_in(page, alice)
     assert page.get_by_text("No imports yet").is_visible()
     screenshot(page, "empty")
     not_a_photo = tmp_path / "notes.jpg"
     not_a_photo.write_text("shopping list: milk, bread")
-    dropped = [as_dropped(p, mime="image/heic" if p.suffix == ".HEIC" else "image/jpeg") for p in media]
+    dropped = [as_dropped(p, mime="image/heic" if p.suffix == ".HEIC" else "image/jpeg") for p in [*media, unreadable_photo]]
     dropped += [as_dropped(not_a_photo), {"name": "readme.txt", "type": "text/plain", "lastModified": 0, "data": ""}]
     uploads = []
     page.on("request", lambda r: uploads.append(r) if r.url.endswith("/api/upload") else None)
@@ -112,7 +119,7 @@ def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice
 
     page.wait_for_function("document.querySelectorAll('#upload-files [data-state=sending]').length > 0")
     screenshot(page, "uploading")
-    page.get_by_text("Uploaded 8 files, 2 not imported").wait_for()
+    page.get_by_text("Uploaded 9 files, 2 not imported").wait_for()
     seen = page.evaluate("[...window.seenStates]")
     assert any(state.endswith("%") for state in seen), seen  # per-file progress was shown
     assert len(uploads) == 1
@@ -124,10 +131,11 @@ def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice
     assert page.url.endswith(f"/jobs/{job.id}/")
     page.locator("#job-status", has_text="Completed").wait_for(timeout=90_000)
     job.refresh_from_db()
-    assert (job.progress_current, job.progress_total) == (8, 8)
+    assert (job.progress_current, job.progress_total, job.error_count) == (9, 9, 1)
     dropped_at = datetime.fromtimestamp(1_600_000_000, tz=UTC)
     assert all(f.client_modified_at == dropped_at for f in job.files.all())  # the browser's lastModified went along
-    assert page.locator("#job-files").inner_text() == "8 / 8"
+    assert page.locator("#job-files").inner_text() == "9 / 9"
+    assert page.locator("#job-errors").inner_text() == "1"
     assert page.locator("#job-actions button:visible").count() == 0  # a finished job offers no action
     assert page.locator(f'#history-rows tr[data-job-id="{job.id}"] [data-field="status"]').inner_text() == "Completed"
 
@@ -146,6 +154,12 @@ def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice
     assert sorted(int(i) for i in shown) == sorted(job.files.values_list("id", flat=True))
     assert job.files.exclude(thumbnail="").count() >= 7  # the rest have no preview, and say so
     screenshot(page, "results")
+
+    page.locator('#results-tabs [data-view="errors"]').click()
+    failed = job.files.get(status=File.Status.FAILED)
+    assert failed.original_name == "beach.jpg" and failed.error
+    page.locator("#results-errors li", has_text="beach.jpg").wait_for()
+    assert failed.error in page.locator("#results-errors").inner_text()  # with its message
 
     page.locator('#results-tabs [data-view="duplicates"]').click()
     group = page.locator("#dup-exact .dup-group")

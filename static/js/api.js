@@ -51,10 +51,12 @@ export const api = {
 };
 
 // An upload with progress events, which fetch() cannot give. Resolves with the answer's JSON;
-// rejects with an ApiError.
-export function upload(formData, onProgress) {
+// rejects with an ApiError (also when `signal` aborts it).
+export function upload(formData, onProgress, signal) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    signal?.addEventListener("abort", () => xhr.abort());
+    xhr.addEventListener("abort", () => reject(new ApiError("Stopped before it was sent.", 0)));
     xhr.open("POST", "/api/upload");
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
     xhr.setRequestHeader("Accept", "application/json");

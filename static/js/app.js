@@ -34,6 +34,8 @@ window.addEventListener("popstate", () => {
 const uploader = new Uploader(config, { onJob: (id) => openJob(id) });
 const dropzone = $("#dropzone");
 
+// Browsers that cannot pick folders get no button for it (folders can still be dropped).
+if (!("webkitdirectory" in $("#folder-input"))) $('[data-pick="folder-input"]').hidden = true;
 for (const button of $$("[data-pick]")) {
   button.addEventListener("click", () => $(`#${button.dataset.pick}`).click());
 }

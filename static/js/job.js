@@ -33,6 +33,8 @@ export class JobView {
     }
   }
 
+  // Shows the job and follows it until it ends. Opening again (another job, or after resume)
+  // replaces the earlier round of polling: `round` tells a stale answer from the current one.
   async open(id) {
     if (this.job?.id !== id) {
       this.job = null;
@@ -40,20 +42,24 @@ export class JobView {
       this.message.hidden = true;
     }
     clearTimeout(this.timer);
+    this.round = (this.round || 0) + 1;
     this.card.hidden = false;
-    await this.poll(id);
+    await this.poll(id, this.round);
   }
 
-  async poll(id) {
+  async poll(id, round) {
+    let job = null;
     try {
-      this.render(await api.job(id));
+      job = await api.job(id);
     } catch (error) {
-      this.say(error.message);
+      if (round === this.round) this.say(error.message);
     }
+    if (round !== this.round) return;
+    if (job) this.render(job);
     if (!this.job || !FINISHED.has(this.job.status)) {
       // A paused job changes only when someone resumes it (perhaps in another tab): look less often.
       const wait = this.job?.status === "paused" ? 5 * POLL_MS : POLL_MS;
-      this.timer = setTimeout(() => this.poll(id), wait);
+      this.timer = setTimeout(() => this.poll(id, round), wait);
     }
   }
 

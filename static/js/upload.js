@@ -13,7 +13,9 @@ const OVERHEAD_PER_REQUEST = 64 * 1024;
 
 // Each item is { file, folder }: folder is the path of folders the file was found in, if any.
 export function fromInput(input) {
-  return [...input.files].map((file) => ({ file, folder: parentOf(file.webkitRelativePath || "") }));
+  return [...input.files]
+    .map((file) => ({ file, folder: parentOf(file.webkitRelativePath || "") }))
+    .filter(({ file, folder }) => !(folder && file.name.startsWith("."))); // litter of a picked folder
 }
 
 function parentOf(relativePath) {
@@ -122,6 +124,12 @@ export class Uploader {
     this.rejected = $("#rejected");
     this.rejectedList = $("#rejected-list");
     this.busy = false;
+    this.stopButton = $("#upload-stop");
+    this.stopButton.addEventListener("click", () => this.stopper?.abort());
+    // Leaving the page would cut the upload off: the browser asks first.
+    window.addEventListener("beforeunload", (event) => {
+      if (this.busy) event.preventDefault();
+    });
   }
 
   async send(items) {
@@ -153,7 +161,13 @@ export class Uploader {
       ].filter(Boolean).join(" · ");
     };
 
+    this.stopper = new AbortController();
+    this.stopButton.hidden = false;
     for (const [index, batch] of batches.entries()) {
+      if (this.stopper.signal.aborted) {
+        for (const item of batch.items) this.stop(rows.get(item));
+        continue;
+      }
       this.title.textContent = `Uploading ${format.count(items.length - refused.length, "file")}` +
         (batches.length > 1 ? ` · batch ${index + 1} of ${batches.length}` : "");
       const batchBytes = batch.items.reduce((sum, { file }) => sum + file.size, 0);
@@ -175,7 +189,7 @@ export class Uploader {
           const filesSent = requestBytes ? (loaded / requestBytes) * batchBytes : 0;
           this.attribute(batch.items, rows, filesSent);
           show(sentBefore + filesSent);
-        });
+        }, this.stopper.signal);
         if (jobId === null) {
           jobId = answer.job_id;
           this.onJob(jobId);
@@ -193,6 +207,10 @@ export class Uploader {
           }
         }
       } catch (error) {
+        if (this.stopper.signal.aborted) {
+          for (const item of batch.items) this.stop(rows.get(item));
+          continue;
+        }
         // A batch with nothing acceptable in it is answered 400 with each file's own reason.
         const reasons = new Map((error.body?.rejected || []).map(({ filename, reason }) => [filename, reason]));
         for (const item of batch.items) this.reject(rows.get(item), item.file.name, reasons.get(item.file.name) || error.message);
@@ -201,10 +219,14 @@ export class Uploader {
       show(sentBefore);
     }
     const notImported = this.rejectedList.childElementCount;
-    this.title.textContent = stored
-      ? `Uploaded ${format.count(stored, "file")}` + (notImported ? `, ${notImported} not imported` : "")
-      : "Nothing was imported";
-    this.stats.textContent = `${format.bytes(total)} sent`;
+    const stopped = this.list.querySelectorAll('[data-state="stopped"]').length;
+    this.title.textContent = [
+      stored ? `Uploaded ${format.count(stored, "file")}` : "Nothing was imported",
+      notImported ? `${notImported} not imported` : null,
+      stopped ? `${stopped} not sent` : null,
+    ].filter(Boolean).join(", ");
+    this.stats.textContent = `${format.bytes(sentBefore)} sent`;
+    this.stopButton.hidden = true;
     this.panel.dataset.state = "done";
     this.busy = false;
     return jobId;
@@ -248,6 +270,11 @@ export class Uploader {
     row.dataset.state = "done";
     row.lastElementChild.firstElementChild.style.width = "100%";
     row.querySelector(".state").textContent = "Uploaded";
+  }
+
+  stop(row) {
+    row.dataset.state = "stopped";
+    row.querySelector(".state").textContent = "Not sent";
   }
 
   reject(row, name, reason) {
