@@ -243,6 +243,17 @@ def test_a_selection_larger_than_one_request_goes_up_in_batches_of_one_job(page,
     assert page.url.endswith(f"/jobs/{first_job}/")
 
 
+def test_a_picked_folder_keeps_its_folder_names(page, alice, media):
+    log_in(page, alice)
+
+    page.set_input_files("#folder-input", str(media[0].parent))
+
+    page.get_by_text("Uploaded 8 files").wait_for()
+    job = Job.objects.get(owner=alice)
+    assert set(job.files.values_list("folder", flat=True)) == {"photos"}
+    assert page.locator("#upload-files .name", has_text="photos/IMG_3580.JPG").count() == 1
+
+
 def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, alice, corpus, tmp_path, settings, cluster):
     root = tmp_path / "library"
     shutil.copytree(corpus / "drewnoakes" / "jpg", root / "jpg")

@@ -70,6 +70,12 @@ export class Results {
     return counts;
   }
 
+  hide() {
+    this.card.hidden = true;
+    this.jobId = null;
+    this.state = null;
+  }
+
   view(view) {
     this.state = { view, page: 0, pages: 1, loading: false, token: Symbol(view) };
     this.grid.replaceChildren();

@@ -83,11 +83,12 @@ export function plan(items, { uploadMaxFiles, uploadMaxBytes, extensions }) {
   for (const item of accepted) {
     const size = item.file.size + OVERHEAD_PER_FILE;
     if (!batch || batch.items.length >= uploadMaxFiles || batch.bytes + size > room) {
-      batch = { items: [], bytes: 0 };
+      batch = { items: [], bytes: 0, size: 0 }; // bytes: of the request; size: of its files
       batches.push(batch);
     }
     batch.items.push(item);
     batch.bytes += size;
+    batch.size += item.file.size;
   }
   return { batches, refused };
 }
@@ -123,15 +124,17 @@ export class Uploader {
     this.title = $("#upload-title");
     this.rejected = $("#rejected");
     this.rejectedList = $("#rejected-list");
-    this.busy = false;
     this.stopButton = $("#upload-stop");
     this.stopButton.addEventListener("click", () => this.stopper?.abort());
+    this.busy = false;
     // Leaving the page would cut the upload off: the browser asks first.
     window.addEventListener("beforeunload", (event) => {
       if (this.busy) event.preventDefault();
     });
   }
 
+  // Sends a selection batch by batch, one batch at a time; the first batch's answer names the
+  // job, and every later batch joins it.
   async send(items) {
     if (this.busy) {
       this.title.textContent = "Wait for this upload to finish before adding more.";
@@ -140,105 +143,112 @@ export class Uploader {
     if (!items.length) return;
     this.busy = true;
     const { batches, refused } = plan(items, this.config);
-    this.reset();
-    const rows = new Map(items.map((item) => [item, this.row(item)]));
-    this.list.replaceChildren(...rows.values());
-    for (const { item, reason } of refused) this.reject(rows.get(item), item.file.name, reason);
-
-    const total = batches.reduce((sum, batch) => sum + batch.items.reduce((s, { file }) => s + file.size, 0), 0);
-    const speed = new Speed();
-    let sentBefore = 0;
-    let stored = 0;
+    this.start(items, batches);
+    for (const { item, reason } of refused) this.reject(item, reason);
     let jobId = null;
-    const show = (sent) => {
-      speed.add(sent);
-      const rate = speed.perSecond();
-      setProgress(this.bar, total ? sent / total : 1);
-      this.stats.textContent = [
-        `${format.bytes(sent)} of ${format.bytes(total)}`,
-        rate ? `${format.bytes(rate)}/s` : null,
-        rate ? `${format.duration((total - sent) / rate)} left` : null,
-      ].filter(Boolean).join(" · ");
-    };
-
-    this.stopper = new AbortController();
-    this.stopButton.hidden = false;
+    let sent = 0;
     for (const [index, batch] of batches.entries()) {
       if (this.stopper.signal.aborted) {
-        for (const item of batch.items) this.stop(rows.get(item));
+        for (const item of batch.items) this.stop(item);
         continue;
       }
       this.title.textContent = `Uploading ${format.count(items.length - refused.length, "file")}` +
         (batches.length > 1 ? ` · batch ${index + 1} of ${batches.length}` : "");
-      const batchBytes = batch.items.reduce((sum, { file }) => sum + file.size, 0);
-      const form = new FormData();
-      if (jobId !== null) form.append("job_id", String(jobId));
-      for (const { file, folder } of batch.items) {
-        form.append("files", file, file.name);
-        // Parallel lists, one entry per file in the same order: the browser's modified time
-        // (milliseconds since 1970) helps the capture-time engine, and the path the file was
-        // dropped under keeps its folders (a folder name can tell a date too).
-        form.append("last_modified", String(file.lastModified));
-        form.append("relative_path", folder ? `${folder}/${file.name}` : file.name);
+      const answer = await this.sendBatch(batch, jobId, (batchSent) => this.show(sent + batchSent));
+      if (answer && jobId === null) {
+        jobId = answer.job_id;
+        this.onJob(jobId);
       }
-      for (const item of batch.items) rows.get(item).dataset.state = "sending";
-      try {
-        const answer = await upload(form, (loaded, requestBytes) => {
-          // The request also carries multipart headers; the files' share of it is read by the
-          // byte offsets of each file within the batch.
-          const filesSent = requestBytes ? (loaded / requestBytes) * batchBytes : 0;
-          this.attribute(batch.items, rows, filesSent);
-          show(sentBefore + filesSent);
-        }, this.stopper.signal);
-        if (jobId === null) {
-          jobId = answer.job_id;
-          this.onJob(jobId);
-        }
-        const refusedNames = new Map();
-        for (const { filename, reason } of answer.rejected || []) {
-          refusedNames.set(filename, [...(refusedNames.get(filename) || []), reason]);
-        }
-        for (const item of batch.items) {
-          const reasons = refusedNames.get(item.file.name);
-          if (reasons?.length) this.reject(rows.get(item), item.file.name, reasons.shift());
-          else {
-            this.done(rows.get(item));
-            stored += 1;
-          }
-        }
-      } catch (error) {
-        if (this.stopper.signal.aborted) {
-          for (const item of batch.items) this.stop(rows.get(item));
-          continue;
-        }
-        // A batch with nothing acceptable in it is answered 400 with each file's own reason.
-        const reasons = new Map((error.body?.rejected || []).map(({ filename, reason }) => [filename, reason]));
-        for (const item of batch.items) this.reject(rows.get(item), item.file.name, reasons.get(item.file.name) || error.message);
-      }
-      sentBefore += batchBytes;
-      show(sentBefore);
+      sent += batch.size;
+      this.show(sent);
     }
-    const notImported = this.rejectedList.childElementCount;
-    const stopped = this.list.querySelectorAll('[data-state="stopped"]').length;
-    this.title.textContent = [
-      stored ? `Uploaded ${format.count(stored, "file")}` : "Nothing was imported",
-      notImported ? `${notImported} not imported` : null,
-      stopped ? `${stopped} not sent` : null,
-    ].filter(Boolean).join(", ");
-    this.stats.textContent = `${format.bytes(sentBefore)} sent`;
-    this.stopButton.hidden = true;
-    this.panel.dataset.state = "done";
-    this.busy = false;
+    this.finish(sent);
     return jobId;
   }
 
-  reset() {
+  // Sends one batch and marks its files by the answer. Returns the answer, or null when the
+  // batch failed as a whole.
+  async sendBatch(batch, jobId, onProgress) {
+    const form = new FormData();
+    if (jobId !== null) form.append("job_id", String(jobId));
+    for (const { file, folder } of batch.items) {
+      form.append("files", file, file.name);
+      // Parallel lists, one entry per file in the same order: the browser's modified time
+      // (milliseconds since 1970) helps the capture-time engine, and the path the file was
+      // dropped under keeps its folders (a folder name can tell a date too).
+      form.append("last_modified", String(file.lastModified));
+      form.append("relative_path", folder ? `${folder}/${file.name}` : file.name);
+    }
+    for (const item of batch.items) this.rows.get(item).dataset.state = "sending";
+    try {
+      const answer = await upload(form, (loaded, requestBytes) => {
+        // The request also carries multipart headers; the files' share of it is spread over
+        // the files by their byte offsets within the batch.
+        const filesSent = requestBytes ? (loaded / requestBytes) * batch.size : 0;
+        this.attribute(batch.items, filesSent);
+        onProgress(filesSent);
+      }, this.stopper.signal);
+      this.settle(batch.items, answer.rejected || []);
+      return answer;
+    } catch (error) {
+      if (this.stopper.signal.aborted) {
+        for (const item of batch.items) this.stop(item);
+      } else {
+        // A batch with nothing acceptable in it is answered 400 with each file's own reason.
+        this.settle(batch.items, error.body?.rejected || [], error.message);
+      }
+      return null;
+    }
+  }
+
+  // Marks each file uploaded, or not imported with the server's reason for it; `fallback` is the
+  // reason for the files of a batch refused as a whole.
+  settle(items, rejected, fallback = "") {
+    const reasons = new Map();
+    for (const { filename, reason } of rejected) reasons.set(filename, [...(reasons.get(filename) || []), reason]);
+    for (const item of items) {
+      const reason = reasons.get(item.file.name)?.shift() || fallback;
+      if (reason) this.reject(item, reason);
+      else this.done(item);
+    }
+  }
+
+  start(items, batches) {
+    this.rows = new Map(items.map((item) => [item, this.row(item)]));
+    this.list.replaceChildren(...this.rows.values());
+    this.total = batches.reduce((sum, batch) => sum + batch.size, 0);
+    this.speed = new Speed();
+    this.stopper = new AbortController();
+    this.stopButton.hidden = false;
     this.panel.hidden = false;
-    this.panel.dataset.state = "sending";
     this.rejected.hidden = true;
     this.rejectedList.replaceChildren();
     setProgress(this.bar, 0);
     this.stats.textContent = "";
+  }
+
+  show(sent) {
+    this.speed.add(sent);
+    const rate = this.speed.perSecond();
+    setProgress(this.bar, this.total ? sent / this.total : 1);
+    this.stats.textContent = [
+      `${format.bytes(sent)} of ${format.bytes(this.total)}`,
+      rate ? `${format.bytes(rate)}/s` : null,
+      rate ? `${format.duration((this.total - sent) / rate)} left` : null,
+    ].filter(Boolean).join(" · ");
+  }
+
+  finish(sent) {
+    const count = (state) => this.list.querySelectorAll(`[data-state="${state}"]`).length;
+    const stored = count("done");
+    this.title.textContent = [
+      stored ? `Uploaded ${format.count(stored, "file")}` : "Nothing was imported",
+      count("rejected") ? `${count("rejected")} not imported` : null,
+      count("stopped") ? `${count("stopped")} not sent` : null,
+    ].filter(Boolean).join(", ");
+    this.stats.textContent = `${format.bytes(sent)} sent`;
+    this.stopButton.hidden = true;
+    this.busy = false;
   }
 
   row({ file, folder }) {
@@ -252,36 +262,39 @@ export class Uploader {
     );
   }
 
-  attribute(items, rows, filesSent) {
+  attribute(items, filesSent) {
     let offset = 0;
     for (const item of items) {
-      const row = rows.get(item);
       const size = item.file.size;
       const fraction = size ? Math.max(0, Math.min(1, (filesSent - offset) / size)) : filesSent > offset ? 1 : 0;
       offset += size;
+      // Only the file being sent changes; the rows of the others are left alone.
+      const row = this.rows.get(item);
       if (row.dataset.fraction === String(fraction)) continue;
       row.dataset.fraction = String(fraction);
-      row.lastElementChild.firstElementChild.style.width = `${fraction * 100}%`;
-      row.querySelector(".state").textContent = fraction >= 1 ? "Sent" : fraction > 0 ? `${Math.floor(fraction * 100)}%` : "Waiting";
+      this.mark(item, "sending", fraction >= 1 ? "Sent" : fraction > 0 ? `${Math.floor(fraction * 100)}%` : "Waiting", fraction);
     }
   }
 
-  done(row) {
-    row.dataset.state = "done";
-    row.lastElementChild.firstElementChild.style.width = "100%";
-    row.querySelector(".state").textContent = "Uploaded";
+  done(item) {
+    this.mark(item, "done", "Uploaded", 1);
   }
 
-  stop(row) {
-    row.dataset.state = "stopped";
-    row.querySelector(".state").textContent = "Not sent";
+  stop(item) {
+    this.mark(item, "stopped", "Not sent");
   }
 
-  reject(row, name, reason) {
-    row.dataset.state = "rejected";
-    row.querySelector(".state").textContent = "Not imported";
-    this.rejectedList.append(el("li", {}, el("strong", { text: name }), el("span", { class: "reason", text: reason })));
+  reject(item, reason) {
+    this.mark(item, "rejected", "Not imported");
+    this.rejectedList.append(el("li", {}, el("strong", { text: item.file.name }), el("span", { class: "reason", text: reason })));
     this.rejected.hidden = false;
     $("#rejected-title").textContent = `Not imported (${this.rejectedList.childElementCount})`;
+  }
+
+  mark(item, state, text, fraction = null) {
+    const row = this.rows.get(item);
+    row.dataset.state = state;
+    row.querySelector(".state").textContent = text;
+    if (fraction !== null) row.lastElementChild.firstElementChild.style.width = `${fraction * 100}%`;
   }
 }
