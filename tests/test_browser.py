@@ -7,6 +7,8 @@ import shutil
 from datetime import UTC, datetime
 
 import pytest
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
 
 from jobs.models import File, Job
 from tests.conftest import log_in, screenshot, wait_for
@@ -137,7 +139,9 @@ def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice
     assert page.locator("#job-files").inner_text() == "9 / 9"
     assert page.locator("#job-errors").inner_text() == "1"
     assert page.locator("#job-actions button:visible").count() == 0  # a finished job offers no action
-    assert page.locator(f'#history-rows tr[data-job-id="{job.id}"] [data-field="status"]').inner_text() == "Completed"
+    row = page.locator(f'#history-rows tr[data-job-id="{job.id}"]')  # added by the page as the job began
+    assert row.locator('[data-field="status"]').inner_text() == "Completed"
+    assert row.locator("time").inner_text() == date_format(localtime(job.created_at), "M j, H:i")  # as the server writes it
 
     # Every file with a thumbnail is shown under its confidence, the thumbnail actually loaded.
     shown = {}

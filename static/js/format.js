@@ -39,6 +39,13 @@ export function captureTime(iso) {
   return { text: `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}, ${hour}:${minute}`, offset };
 }
 
+// A job's creation time as the history table writes it on the server ("Nov 24, 21:42"), in the
+// server's zone, which the API's times carry.
+export function shortTime(iso) {
+  const match = /^\d{4}-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
+  return match ? `${MONTHS[Number(match[1]) - 1]} ${Number(match[2])}, ${match[3]}:${match[4]}` : "";
+}
+
 export function dimensions(file) {
   return file.width && file.height ? `${file.width} × ${file.height}` : "";
 }

@@ -133,14 +133,13 @@ export function updateHistory(job) {
   const rows = $("#history-rows");
   let row = $(`tr[data-job-id="${job.id}"]`, rows);
   if (!row) {
-    const created = job.created_at ? new Date(job.created_at) : new Date();
     row = el(
       "tr",
       { dataset: { jobId: job.id } },
       el("th", { scope: "row" },
         el("a", { href: `/jobs/${job.id}/`, text: `Job ${job.id}` }), " ",
         el("span", { class: "muted small", text: KINDS[job.job_type] || "" })),
-      el("td", { class: "hide-narrow" }, el("time", { datetime: created.toISOString(), text: created.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) })),
+      el("td", { class: "hide-narrow" }, el("time", { datetime: job.created_at, text: format.shortTime(job.created_at) })),
       el("td", {}, el("span", { class: "badge", dataset: { field: "status" } })),
       el("td", { class: "num", dataset: { field: "files" } }),
       el("td", { class: "num", dataset: { field: "errors" } }),
