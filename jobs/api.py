@@ -66,8 +66,8 @@ def upload(request):
     # Refused before reading a byte when the request says its size; counted while it streams if not.
     if _content_length(request) > limit:
         return too_large
-    size_limit = uploads.SizeLimit(request, limit=limit)
-    request.upload_handlers = [size_limit, TemporaryFileUploadHandler(request)]
+    guard = uploads.UploadGuard(request, limit=limit)
+    request.upload_handlers = [guard, TemporaryFileUploadHandler(request)]
     try:
         files = request.FILES.getlist("files")
     except TooManyFilesSent:
@@ -78,11 +78,13 @@ def upload(request):
     except RequestDataTooBig:
         return error(413, "The form fields of the upload are too large.")
     except (MultiPartParserError, UnreadablePostError) as e:
-        return error(400, f"The upload could not be read; it may have been cut off: {e}")
+        return error(400, f"The upload could not be read ({e}); nothing of it was kept.")
     except OSError as e:
         return error(507, f"The server could not receive the upload ({e.strerror or e}); its disk may be full.")
-    if size_limit.exceeded:
+    if guard.exceeded:
         return too_large
+    if guard.interrupted:
+        return error(400, "The upload was cut off in the middle of a file; nothing of it was kept. Send it again.")
     return _receive_upload(request, files)
 
 

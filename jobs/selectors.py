@@ -36,7 +36,9 @@ def exact_duplicate_groups(job: Job) -> list[tuple[str, list[File]]]:
     shared = (
         File.objects.filter(job=job).exclude(sha256="").values("sha256").annotate(n=Count("id")).filter(n__gt=1)
     )
-    files = File.objects.filter(job=job, sha256__in=shared.values("sha256")).order_by("sha256", "id")
+    files = (
+        File.objects.filter(job=job, sha256__in=shared.values("sha256")).select_related("job").order_by("sha256", "id")
+    )
     groups: dict[str, list[File]] = {}
     for file in files:
         groups.setdefault(file.sha256, []).append(file)

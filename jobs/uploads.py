@@ -27,15 +27,17 @@ class UploadNotStored(Exception):
     """The server could not store the files (a full disk); nothing of the upload was kept."""
 
 
-class SizeLimit(FileUploadHandler):
-    """Counts the bytes of all files of one request as they stream in and stops reading once they
-    pass the limit. Put it before the handler that writes the files."""
+class UploadGuard(FileUploadHandler):
+    """Watches the files of one request as they stream in: stops reading once their bytes pass
+    the size limit, and notices an upload cut off in the middle of a file (Django then drops that
+    file quietly and keeps the ones before it). Put it before the handler that writes the files."""
 
     def __init__(self, request, *, limit: int):
         super().__init__(request)
         self.limit = limit
         self.received = 0
         self.exceeded = False
+        self.interrupted = False
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
@@ -47,6 +49,9 @@ class SizeLimit(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None  # the next handler hands over the file
+
+    def upload_interrupted(self):
+        self.interrupted = True
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 MEDIAIMPORT_IMPORT_ROOTS, with symlinks and '..' resolved first. manage.py import_path is an
 operator's tool and does not ask."""
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -26,7 +27,8 @@ def folder_in_import_roots(path: Path) -> Path:
         raise ImportForbidden(
             "Importing server folders is switched off: no folder is listed in MEDIAIMPORT_IMPORT_ROOTS."
         )
-    _check_inside(path.resolve(), roots, path)
+    # realpath, unlike Path.resolve, does not raise on a symlink loop.
+    _check_inside(Path(os.path.realpath(path)), roots, path)
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError):
