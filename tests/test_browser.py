@@ -187,12 +187,13 @@ def test_ten_thousand_results_come_a_page_at_a_time_as_names_not_markup(page, al
     File.objects.create(
         job=job, original_name='<img src=x onerror="window.injected=1">.jpg', path="/photos/x.jpg",
         status=File.Status.DONE, confidence=File.Confidence.HIGH, captured_at=taken, capture_offset=120,
+        capture_source="exif:DateTimeOriginal",
     )  # fmt: skip
     File.objects.bulk_create(
         File(
             job=job, original_name=f"IMG_{i:05}.JPG", path=f"/photos/IMG_{i:05}.JPG", status=File.Status.DONE,
             confidence=File.Confidence.HIGH if i % 4 else File.Confidence.LOW, captured_at=taken, capture_offset=120,
-            capture_source="exif", size=2_000_000, width=4000, height=3000, sha256=f"{i:064x}",
+            capture_source="exif:DateTimeOriginal", size=2_000_000, width=4000, height=3000, sha256=f"{i:064x}",
         )
         for i in range(1, 10_000)
     )  # fmt: skip
@@ -209,6 +210,7 @@ def test_ten_thousand_results_come_a_page_at_a_time_as_names_not_markup(page, al
     assert page.evaluate("window.injected") is None
     assert "1 Jun 2021, 12:00 +02:00" in first.inner_text()  # the photo's own wall-clock time, not New York's
     assert first.locator("time").get_attribute("datetime") == "2021-06-01T12:00:00+02:00"
+    assert "Camera (EXIF)" in first.inner_text() and "high" in first.inner_text().lower()  # source and confidence
     tiles.last.scroll_into_view_if_needed()
     page.wait_for_function("document.querySelectorAll('#results-grid .tile').length === 200")
     screenshot(page, "many-results", full_page=False)

@@ -50,21 +50,33 @@ export function dimensions(file) {
   return file.width && file.height ? `${file.width} × ${file.height}` : "";
 }
 
-// Timestamp sources as the API names them, in words; unknown ones are shown as they come.
-const SOURCES = {
-  exif: "EXIF",
-  exif_datetime_original: "EXIF original time",
-  quicktime: "Video metadata",
-  filename: "File name",
-  sidecar: "Sidecar file",
-  folder: "Folder name",
-  file_modified: "File modified time",
-  client_modified: "Browser's modified time",
-};
+// Where a capture time came from, in words. The API names the exact source ("exif:CreateDate",
+// "sidecar:takeout", docs/timestamps.md); the page says which kind of record it is and keeps the
+// exact name for a tooltip. The most specific prefix wins; an unknown source is shown as it is.
+const SOURCE_KINDS = [
+  ["sidecar:takeout", "Google Takeout"],
+  ["sidecar:", "Sidecar file"],
+  ["exif:DateTimeOriginal", "Camera (EXIF)"],
+  ["exif:", "EXIF"],
+  ["xmp:", "XMP metadata"],
+  ["iptc:", "IPTC metadata"],
+  ["quicktime:", "Video metadata"],
+  ["mp4:", "Video metadata"],
+  ["h264:", "Video metadata"],
+  ["avi:", "Video metadata"],
+  ["mkv:", "Video metadata"],
+  ["video:", "Video metadata"],
+  ["filename", "File name"],
+  ["gps", "GPS clock"],
+  ["folder", "Folder name"],
+  ["browser", "Browser's file date"],
+  ["filesystem", "File modified date"],
+];
 
 export function source(name) {
   if (!name) return "No source";
-  return SOURCES[name] || name.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+  const kind = SOURCE_KINDS.find(([prefix]) => name.toLowerCase().startsWith(prefix.toLowerCase()));
+  return kind ? kind[1] : name;
 }
 
 export const STATUS_LABELS = {

@@ -63,9 +63,7 @@ export class Results {
     ]);
     for (const view of [...CONFIDENCES, "errors", "duplicates"]) {
       const n = counts[view];
-      const badge = $(`[data-view="${view}"] .count`, this.card);
-      badge.textContent = n === undefined ? "" : n.toLocaleString();
-      badge.parentElement.classList.toggle("is-empty", !n);
+      $(`[data-view="${view}"] .count`, this.card).textContent = n === undefined ? "" : n.toLocaleString();
     }
     return counts;
   }
@@ -77,7 +75,7 @@ export class Results {
   }
 
   view(view) {
-    this.state = { view, page: 0, pages: 1, loading: false, token: Symbol(view) };
+    this.state = { view, page: 0, pages: 1, loading: false };
     this.grid.replaceChildren();
     this.errors.replaceChildren();
     this.grid.hidden = !CONFIDENCES.includes(view);
@@ -183,7 +181,7 @@ function card(file) {
           time.offset ? el("span", { class: "muted", text: ` ${time.offset}` }) : null),
         el("span", { class: "meta" },
           el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
-          el("span", { class: "muted", text: format.source(file.timestamp_source) })),
+          el("span", { class: "muted", text: format.source(file.timestamp_source), title: file.timestamp_source || null })),
         file.error ? el("span", { class: "error-text", text: file.error }) : null)),
   );
 }
