@@ -214,6 +214,10 @@ def test_ten_thousand_results_come_a_page_at_a_time_as_names_not_markup(page, al
     tiles.last.scroll_into_view_if_needed()
     page.wait_for_function("document.querySelectorAll('#results-grid .tile').length === 200")
     screenshot(page, "many-results", full_page=False)
+    page.get_by_role("tab", name="High").focus()
+    page.keyboard.press("ArrowRight")  # tabs follow the keyboard as WAI-ARIA describes
+    assert page.get_by_role("tab", name="Medium").get_attribute("aria-selected") == "true"
+    assert page.evaluate("document.activeElement.dataset.view") == "medium"
 
 
 # Notes the fields of every form the page sends (file fields by their file's name): Chromium does
@@ -236,7 +240,10 @@ def test_a_selection_larger_than_one_request_goes_up_in_batches_of_one_job(page,
     answers = []
     page.on("response", lambda r: answers.append(r) if r.url.endswith("/api/upload") else None)
 
-    page.set_input_files("#file-input", [str(p) for p in media])
+    page.get_by_role("button", name="Choose files").focus()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")  # the picker opens from the keyboard too
+    chooser.value.set_files([str(p) for p in media])
 
     page.get_by_text("Uploaded 8 files").wait_for()
     assert [a.status for a in answers] == [201, 201, 201]
