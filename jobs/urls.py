@@ -17,5 +17,6 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("jobs/<int:job_id>/", views.home, name="job"),
     *api_patterns,
 ]

@@ -1,0 +1,89 @@
+// How numbers, sizes, durations and capture times are written on the page.
+
+const UNITS = ["B", "KB", "MB", "GB", "TB"];
+
+export function bytes(n) {
+  if (n === null || n === undefined) return "–";
+  let unit = 0;
+  // Powers of 1024, as Django's filesizeformat writes the server's limits on the page.
+  while (n >= 1024 && unit < UNITS.length - 1) {
+    n /= 1024;
+    unit += 1;
+  }
+  return `${n >= 100 || unit === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[unit]}`;
+}
+
+export function duration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return "–";
+  if (seconds < 1) return "a moment";
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function count(n, one, many = `${one}s`) {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// A capture time is shown as the wall-clock time where it was taken, with that place's offset,
+// exactly as the API gives it: converting it to the viewer's zone would show a holiday photo
+// taken at noon as 3 a.m.
+export function captureTime(iso) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso || "");
+  if (!match) return { text: "No date", offset: "" };
+  const [, year, month, day, hour, minute, , zone = ""] = match;
+  const offset = zone === "Z" || zone === "+00:00" ? "UTC" : zone;
+  return { text: `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}, ${hour}:${minute}`, offset };
+}
+
+// A job's creation time as the history table writes it on the server ("Nov 24, 21:42"), in the
+// server's zone, which the API's times carry.
+export function shortTime(iso) {
+  const match = /^\d{4}-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
+  return match ? `${MONTHS[Number(match[1]) - 1]} ${Number(match[2])}, ${match[3]}:${match[4]}` : "";
+}
+
+export function dimensions(file) {
+  return file.width && file.height ? `${file.width} × ${file.height}` : "";
+}
+
+// Where a capture time came from, in words. The API names the exact source ("exif:CreateDate",
+// "sidecar:takeout", docs/timestamps.md); the page says which kind of record it is and keeps the
+// exact name for a tooltip. The most specific prefix wins; an unknown source is shown as it is.
+const SOURCE_KINDS = [
+  ["sidecar:takeout", "Google Takeout"],
+  ["sidecar:", "Sidecar file"],
+  ["exif:DateTimeOriginal", "Camera (EXIF)"],
+  ["exif:", "EXIF"],
+  ["xmp:", "XMP metadata"],
+  ["iptc:", "IPTC metadata"],
+  ["quicktime:", "Video metadata"],
+  ["mp4:", "Video metadata"],
+  ["h264:", "Video metadata"],
+  ["avi:", "Video metadata"],
+  ["mkv:", "Video metadata"],
+  ["video:", "Video metadata"],
+  ["filename", "File name"],
+  ["gps", "GPS clock"],
+  ["folder", "Folder name"],
+  ["browser", "Browser's file date"],
+  ["filesystem", "File modified date"],
+];
+
+export function source(name) {
+  if (!name) return "No source";
+  const kind = SOURCE_KINDS.find(([prefix]) => name.toLowerCase().startsWith(prefix.toLowerCase()));
+  return kind ? kind[1] : name;
+}
+
+export const STATUS_LABELS = {
+  pending: "Pending",
+  running: "Running",
+  paused: "Paused",
+  cancelled: "Cancelled",
+  completed: "Completed",
+  failed: "Failed",
+};

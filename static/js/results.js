@@ -1,0 +1,226 @@
+// A job's results: thumbnails by capture-time confidence, the files that failed, and the
+// duplicate groups. Pages load as the person scrolls, and each card is cheap (a lazy image at a
+// fixed size, content-visibility), so a job of 10,000 files stays quick to browse.
+
+import { api } from "./api.js";
+import { $, el, tablist } from "./dom.js";
+import * as format from "./format.js";
+
+const PER_PAGE = 100;
+const MAX_PER_PAGE = 200;
+const ERRORS_PER_SCREEN = 30;
+const CONFIDENCES = ["high", "medium", "low", "none"];
+const CONFIDENCE_LABELS = { high: "High confidence", medium: "Medium confidence", low: "Low confidence", none: "No date" };
+
+export class Results {
+  constructor() {
+    this.card = $("#results");
+    this.grid = $("#results-grid");
+    this.errors = $("#results-errors");
+    this.duplicates = $("#results-duplicates");
+    this.empty = $("#results-empty");
+    this.loading = $("#results-loading");
+    this.panel = $("#results-panel");
+    this.jobId = null;
+    this.state = null;
+    this.tabs = tablist($("#results-tabs"), (tab) => {
+      this.panel.setAttribute("aria-labelledby", tab.id);
+      this.view(tab.dataset.view);
+    });
+    // Loads the next page when the end of the list comes within a screen of view.
+    this.observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.more();
+    }, { rootMargin: "0px 0px 800px 0px" });
+    this.observer.observe($("#results-more"));
+  }
+
+  // Shows the job's results, keeping the chosen tab when it is the same job.
+  async show(job) {
+    const first = this.jobId !== job.id;
+    this.jobId = job.id;
+    this.card.hidden = false;
+    const counts = await this.counts(job);
+    if (first) {
+      // Open on the first tab that has something in it.
+      const view = [...CONFIDENCES, "errors", "duplicates"].find((v) => counts[v]) || "high";
+      this.tabs.select($(`[data-view="${view}"]`, this.card));
+    } else {
+      this.view(this.tabs.selected().dataset.view);
+    }
+  }
+
+  async counts(job) {
+    const counts = { errors: job.error_count };
+    await Promise.all([
+      api.files(this.jobId, { group_by: "confidence", per_page: 1 }).then(
+        (answer) => Object.assign(counts, answer.counts),
+        () => {},
+      ),
+      api.duplicates(this.jobId, "all").then(
+        (answer) => { counts.duplicates = answer.groups.length; },
+        () => {},
+      ),
+    ]);
+    for (const view of [...CONFIDENCES, "errors", "duplicates"]) {
+      const n = counts[view];
+      $(`[data-view="${view}"] .count`, this.card).textContent = n === undefined ? "" : n.toLocaleString();
+    }
+    return counts;
+  }
+
+  hide() {
+    this.card.hidden = true;
+    this.jobId = null;
+    this.state = null;
+  }
+
+  view(view) {
+    this.state = { view, page: 0, pages: 1, loading: false };
+    this.grid.replaceChildren();
+    this.errors.replaceChildren();
+    this.grid.hidden = !CONFIDENCES.includes(view);
+    this.errors.hidden = view !== "errors";
+    this.duplicates.hidden = view !== "duplicates";
+    this.empty.hidden = true;
+    if (view === "duplicates") this.loadDuplicates(this.state);
+    else this.more();
+  }
+
+  async more() {
+    const state = this.state;
+    if (!state || !this.jobId || state.view === "duplicates" || state.loading || state.page >= state.pages) return;
+    state.loading = true;
+    this.loading.hidden = false;
+    try {
+      if (state.view === "errors") await this.moreErrors(state);
+      else await this.moreFiles(state);
+    } catch (error) {
+      if (state === this.state) this.say(error.message);
+      state.pages = state.page; // stop asking until the tab is chosen again
+    } finally {
+      state.loading = false;
+      this.loading.hidden = true;
+    }
+    // A short page may not reach the sentinel: keep filling while it is in view.
+    if (state === this.state && state.page < state.pages && isInView($("#results-more"))) this.more();
+  }
+
+  async moreFiles(state) {
+    const answer = await api.files(this.jobId, { confidence: state.view, page: state.page + 1, per_page: PER_PAGE });
+    if (state !== this.state) return; // another tab was chosen meanwhile
+    state.page = answer.page;
+    state.pages = answer.pages;
+    this.grid.append(...answer.files.map(card));
+    if (!answer.total) this.say(`No files with ${CONFIDENCE_LABELS[state.view].toLowerCase()}.`);
+  }
+
+  // The API has no filter for failed files, so the job's files are read a large page at a time
+  // and those with an error kept, until a screenful is found or the files run out. (`status` is
+  // sent so that an API that learns to filter by it answers with failed files only.)
+  async moreErrors(state) {
+    let found = 0;
+    while (found < ERRORS_PER_SCREEN && state.page < state.pages) {
+      const answer = await api.files(this.jobId, { status: "failed", page: state.page + 1, per_page: MAX_PER_PAGE });
+      if (state !== this.state) return;
+      state.page = answer.page;
+      state.pages = answer.pages;
+      const failed = answer.files.filter((file) => file.error);
+      this.errors.append(...failed.map(errorItem));
+      found += failed.length;
+    }
+    if (!this.errors.childElementCount && state.page >= state.pages) this.say("No file failed.");
+  }
+
+  async loadDuplicates(state) {
+    this.loading.hidden = false;
+    try {
+      const [exact, near] = await Promise.all([api.duplicates(this.jobId, "exact"), api.duplicates(this.jobId, "near")]);
+      if (state !== this.state) return;
+      $("#dup-exact").replaceChildren(...groupsOrNote(exact.groups, "No exact copies."));
+      $("#dup-near").replaceChildren(...groupsOrNote(near.groups, "No look-alikes."));
+    } catch (error) {
+      if (state === this.state) this.say(error.message);
+    } finally {
+      this.loading.hidden = true;
+    }
+  }
+
+  say(message) {
+    this.empty.textContent = message;
+    this.empty.hidden = false;
+  }
+}
+
+function isInView(node) {
+  const box = node.getBoundingClientRect();
+  return box.top < window.innerHeight + 800;
+}
+
+function thumbnail(file, size) {
+  if (file.thumbnail_url) {
+    return el("img", { src: file.thumbnail_url, alt: file.filename, loading: "lazy", decoding: "async", width: size, height: size });
+  }
+  const kind = (file.mime_type || "").startsWith("video/") ? "Video" : "No preview";
+  return el("div", { class: "no-thumb", role: "img", "aria-label": `${file.filename}: ${kind.toLowerCase()}` }, el("span", { text: kind }));
+}
+
+const WAITING = new Set(["pending", "processing"]);
+
+function card(file) {
+  if (WAITING.has(file.status)) return waitingCard(file);
+  const time = format.captureTime(file.timestamp);
+  return el(
+    "li",
+    { class: "tile", dataset: { fileId: file.id, status: file.status } },
+    el("figure", {},
+      thumbnail(file, 320),
+      el("figcaption", {},
+        el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
+        el("span", { class: "when" },
+          el("time", { datetime: file.timestamp || null, title: file.timestamp || null, text: time.text }),
+          time.offset ? el("span", { class: "muted", text: ` ${time.offset}` }) : null),
+        el("span", { class: "meta" },
+          el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
+          el("span", { class: "muted", text: format.source(file.timestamp_source), title: file.timestamp_source || null })),
+        file.error ? el("span", { class: "error-text", text: file.error }) : null)),
+  );
+}
+
+// A file of a paused job that no worker has reached yet: it has no date because nobody looked.
+function waitingCard(file) {
+  return el("li", { class: "tile", dataset: { fileId: file.id, status: file.status } },
+    el("figure", {},
+      el("div", { class: "no-thumb", role: "img", "aria-label": `${file.filename}: not processed yet` }, el("span", { text: "Not processed yet" })),
+      el("figcaption", {}, el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
+        el("span", { class: "muted", text: "Waiting" }))));
+}
+
+function errorItem(file) {
+  return el("li", {},
+    el("strong", { text: file.filename }),
+    file.path && file.path !== file.filename ? el("span", { class: "muted small path", text: file.path }) : null,
+    el("span", { class: "reason", text: file.error || "Failed" }));
+}
+
+function groupsOrNote(groups, note) {
+  if (!groups.length) return [el("p", { class: "muted empty", text: note })];
+  return groups.map(group);
+}
+
+// A group shows what a person needs to choose the copy to keep: size and dimensions, with the
+// largest marked.
+function group(g) {
+  const pixels = (f) => (f.width || 0) * (f.height || 0);
+  const larger = (a, b) => pixels(b) > pixels(a) || (pixels(b) === pixels(a) && (b.size || 0) > (a.size || 0));
+  const biggest = g.files.reduce((a, b) => (larger(a, b) ? b : a));
+  // Copies of the same size and dimensions (always so for exact ones) have no largest.
+  const best = g.files.some((f) => larger(f, biggest)) ? biggest : null;
+  return el("div", { class: "dup-group" },
+    el("ul", { class: "dup-files" },
+      g.files.map((file) => el("li", { class: file === best ? "dup-file best" : "dup-file" },
+        thumbnail(file, 160),
+        el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
+        el("span", { class: "muted small", text: [format.bytes(file.size), format.dimensions(file)].filter(Boolean).join(" · ") }),
+        el("span", { class: "muted small", text: format.captureTime(file.timestamp).text }),
+        file === best ? el("span", { class: "tag", text: "Largest" }) : null))));
+}
