@@ -16,12 +16,12 @@ from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from jobs import selectors, uploads
-from jobs.models import Confidence, Job
+from jobs.models import Confidence, File, Job
 from jobs.pipeline import thumbnails
 from jobs.serializers import duplicate_group_dict, file_dict, job_dict
 from jobs.services.control import ActionRefused, control_job
 from jobs.services.import_roots import ImportForbidden, folder_in_import_roots
-from jobs.services.imports import ImportRefused, create_path_job, create_upload_job
+from jobs.services.imports import ImportRefused, add_uploads_to_job, create_path_job, create_upload_job
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -129,13 +129,32 @@ def _receive_upload(request, files):
     if not stored:
         return error(400, "None of the files is a photo or video we import.", rejected=rejections)
     try:
-        job = create_upload_job(owner=request.user, uploads=stored)
+        job = _add_to_job(request, stored)
     except BaseException:
         uploads.discard(stored)  # no file is kept without its record
         raise
+    if isinstance(job, JsonResponse):
+        return job
     return JsonResponse(
         {"job_id": job.id, "file_count": job.progress_total, "status": "queued", "rejected": rejections}, status=201
     )
+
+
+def _add_to_job(request, stored) -> Job | JsonResponse:
+    """A new upload job, or with `job_id` the user's upload job that earlier requests of the same
+    selection started."""
+    job_id = request.POST.get("job_id")
+    if not job_id:
+        return create_upload_job(owner=request.user, uploads=stored)
+    job = selectors.jobs_for(request.user).filter(id=int(job_id) if job_id.isdigit() else 0).first()
+    if job is None or job.kind != Job.Kind.UPLOAD:
+        uploads.discard(stored)
+        return error(400, f"job_id {job_id} is not an upload job of yours; leave it out to start a new job.")
+    try:
+        return add_uploads_to_job(job=job, uploads=stored)
+    except ImportRefused as e:
+        uploads.discard(stored)
+        return error(400, str(e))
 
 
 @api_view("POST")
@@ -192,6 +211,9 @@ def job_files(request, job: Job):
     confidence = request.GET.get("confidence")
     if confidence is not None and confidence not in Confidence.values:
         raise BadRequest(f"confidence must be one of {', '.join(Confidence.values)}.")
+    status = request.GET.get("status")
+    if status is not None and status not in File.Status.values:
+        raise BadRequest(f"status must be one of {', '.join(File.Status.values)}.")
     group_by = request.GET.get("group_by")
     if group_by is not None and group_by != "confidence":
         raise BadRequest("group_by can only be 'confidence'.")
@@ -202,7 +224,7 @@ def job_files(request, job: Job):
         counts = selectors.confidence_counts(job)
         shown = [confidence] if confidence else Confidence.values
         groups = {
-            c: [file_dict(f) for f in selectors.job_files(job, confidence=c)[start : start + per_page]]
+            c: [file_dict(f) for f in selectors.job_files(job, confidence=c, status=status)[start : start + per_page]]
             if c in shown
             else []
             for c in Confidence.values
@@ -210,7 +232,7 @@ def job_files(request, job: Job):
         paging = _page_info(page, per_page, max(counts[c] for c in shown))
         paging["total"] = sum(counts[c] for c in shown)
         return JsonResponse({"groups": groups, "counts": counts, **paging})
-    files = selectors.job_files(job, confidence=confidence)
+    files = selectors.job_files(job, confidence=confidence, status=status)
     total = files.count()
     page_files = [file_dict(f) for f in files[start : start + per_page]]
     return JsonResponse({"files": page_files, **_page_info(page, per_page, total)})

@@ -16,11 +16,15 @@ def files_for(user) -> QuerySet[File]:
     return File.objects.select_related("job").filter(job__in=jobs_for(user))
 
 
-def job_files(job: Job, *, confidence: str | None = None) -> QuerySet[File]:
-    """The job's files in a stable order (id), optionally of one confidence; the (job, confidence,
-    id) index serves both."""
+def job_files(job: Job, *, confidence: str | None = None, status: str | None = None) -> QuerySet[File]:
+    """The job's files in a stable order (id), optionally of one confidence or one processing
+    status; the (job, confidence, id) and (job, status) indexes serve them."""
     files = File.objects.filter(job=job).select_related("job").order_by("id")
-    return files.filter(confidence=confidence) if confidence else files
+    if confidence:
+        files = files.filter(confidence=confidence)
+    if status:
+        files = files.filter(status=status)
+    return files
 
 
 def confidence_counts(job: Job) -> dict[str, int]:

@@ -292,3 +292,4 @@ def log_in(page, user, password: str = "correct horse battery", url: str = "/"):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"**{url}")
+    page.locator("body[data-ready]").wait_for(state="attached")  # the page's script is wired up

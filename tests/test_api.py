@@ -412,7 +412,7 @@ def test_files_are_paged_in_a_stable_order(alice, mixed):
     [
         {"page": "0"}, {"page": "-1"}, {"page": "abc"}, {"page": "1.5"}, {"page": ""}, {"page": "²"},
         {"per_page": "0"}, {"per_page": "x"}, {"page": "99999999999999999999"},
-        {"confidence": "certain"}, {"confidence": ""}, {"group_by": "camera"},
+        {"confidence": "certain"}, {"confidence": ""}, {"group_by": "camera"}, {"status": "broken"},
     ],
 )  # fmt: skip
 def test_invalid_file_queries_answer_400(alice, mixed, params):
@@ -429,6 +429,15 @@ def test_files_filtered_by_confidence(alice, mixed):
 
     assert [f["filename"] for f in high["files"]] == ["0.jpg", "2.jpg", "6.jpg"] and high["total"] == 3
     assert [f["filename"] for f in medium["files"]] == ["5.jpg"] and medium["pages"] == 2
+
+
+def test_files_filtered_by_status(alice, mixed):
+    mixed.files.filter(original_name__in=["1.jpg", "4.jpg"]).update(status=File.Status.FAILED, error="Damaged")
+
+    failed = Api(alice).get(f"/api/jobs/{mixed.id}/files", status="failed").json()
+
+    assert [(f["filename"], f["error"]) for f in failed["files"]] == [("1.jpg", "Damaged"), ("4.jpg", "Damaged")]
+    assert failed["total"] == 2
 
 
 def test_files_grouped_by_confidence(alice, mixed):
@@ -503,3 +512,42 @@ def test_listings_cost_the_same_few_queries_however_many_files(alice, django_ass
             assert len(str(api.get(f"/api/jobs/{job.id}/files", **params).json())) > 1000
     with django_assert_max_num_queries(12):
         assert len(api.get(f"/api/jobs/{job.id}/duplicates").json()["groups"][0]["files"]) == 60
+
+
+# --- one selection, several requests, one job -------------------------------------------------
+
+
+def test_later_requests_with_job_id_join_the_first_requests_job(alice, corpus):
+    api = Api(alice)
+    first = upload_corpus(api, corpus, "elodie/plain.jpg")
+    process(first)
+    assert first.status == Job.Status.COMPLETED
+
+    later = api.upload(
+        [SimpleUploadedFile("IMG_0002.JPG", (corpus / "elodie/with-location.jpg").read_bytes())],
+        job_id=str(first.id),
+    )
+
+    assert later.status_code == 201 and later.json()["job_id"] == first.id
+    first.refresh_from_db()
+    assert (first.status, first.progress_total, first.progress_current) == (Job.Status.RUNNING, 2, 1)
+    assert process(first).status == Job.Status.COMPLETED
+    assert sorted(first.files.values_list("original_name", flat=True)) == ["IMG_0002.JPG", "plain.jpg"]
+
+
+@pytest.mark.parametrize("job_id", ["someone else's", "a path job", "cancelled", "x"])
+def test_files_cannot_join_a_job_that_is_not_the_users_open_upload_job(alice, bob, corpus, data_dir, job_id):
+    jobs = {
+        "someone else's": make_job(bob),
+        "a path job": make_job(alice, kind=Job.Kind.PATH),
+        "cancelled": make_job(alice, status=Job.Status.CANCELLED),
+    }
+    target = str(jobs[job_id].id) if job_id in jobs else job_id
+
+    response = Api(alice).upload(
+        [SimpleUploadedFile("a.jpg", (corpus / "elodie/plain.jpg").read_bytes())], job_id=target
+    )
+
+    assert response.status_code == 400 and response.json()["error"]
+    assert not File.objects.exists()
+    assert not any((data_dir / "uploads").rglob("*.jpg"))  # nothing kept without its record

@@ -1,16 +1,17 @@
 """Creating import jobs and putting their files on the queue."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from jobs.batching import batched
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django_q.tasks import async_task
 
+from jobs.batching import batched
 from jobs.folders import media_files
 from jobs.models import File, Job
 from jobs.services.processing import finish_job_if_done
@@ -54,37 +55,57 @@ def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
 def create_upload_job(*, owner, uploads: Iterable[StoredUpload], enqueue: bool = True) -> Job:
     with transaction.atomic():
         job = Job.objects.create(kind=Job.Kind.UPLOAD, owner=owner)
-        files = (
-            File(
-                job=job,
-                original_name=u.original_name,
-                path=u.storage_name,
-                folder=u.folder,
-                client_modified_at=u.client_modified_at,
-            )
-            for u in uploads
-        )
-        _record_files(job, files, enqueue=enqueue)
+        _record_files(job, _upload_files(job, uploads), enqueue=enqueue)
     return job
 
 
+def add_uploads_to_job(*, job: Job, uploads: Iterable[StoredUpload]) -> Job:
+    """Later requests of one selection join the job of the first, so a pile larger than one
+    request is still one job. A job that already completed runs again for the new files."""
+    joinable = [Job.Status.PENDING, Job.Status.RUNNING, Job.Status.PAUSED, Job.Status.COMPLETED]
+    with transaction.atomic():
+        # Taking the row first: the job cannot be cancelled or completed under us meanwhile.
+        updated = Job.objects.filter(id=job.id, kind=Job.Kind.UPLOAD, status__in=joinable).update(
+            status=Case(When(status=Job.Status.COMPLETED, then=Value(Job.Status.RUNNING)), default=F("status")),
+            completed_at=None,
+        )
+        if not updated:
+            job.refresh_from_db()
+            raise ImportRefused(f"Job {job.id} can take no more files: it is {job.status}.")
+        job.refresh_from_db()
+        _record_files(job, _upload_files(job, uploads), enqueue=job.status != Job.Status.PAUSED)
+    return job
+
+
+def _upload_files(job: Job, uploads: Iterable[StoredUpload]) -> Iterator[File]:
+    for u in uploads:
+        yield File(
+            job=job,
+            original_name=u.original_name,
+            path=u.storage_name,
+            folder=u.folder,
+            client_modified_at=u.client_modified_at,
+        )
+
+
 def _record_files(job: Job, files: Iterable[File], *, enqueue: bool) -> None:
-    total = 0
+    added, first_id = 0, None
     for chunk in batched(files, BULK_CREATE_SIZE):
-        File.objects.bulk_create(chunk)
-        total += len(chunk)
-    job.progress_total = total
-    job.save(update_fields=["progress_total"])
+        created = File.objects.bulk_create(chunk)
+        first_id = first_id or created[0].id
+        added += len(chunk)
+    Job.objects.filter(id=job.id).update(progress_total=F("progress_total") + added)
+    job.refresh_from_db(fields=["progress_total"])
     if enqueue:
         # The cluster must not look for a job whose row is not committed yet.
-        transaction.on_commit(lambda: enqueue_job(job))
+        transaction.on_commit(lambda: enqueue_job(job, from_id=first_id or 0))
 
 
-def enqueue_job(job: Job) -> int:
-    """Queue the job's unfinished files in batches; returns how many batches. A job with nothing
-    left to do is completed at once."""
+def enqueue_job(job: Job, *, from_id: int = 0) -> int:
+    """Queue the job's unfinished files (with ids from `from_id` on) in batches; returns how many
+    batches. A job with nothing left to do is completed at once."""
     ids = (
-        File.objects.filter(job=job, status__in=File.UNFINISHED)
+        File.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
         .order_by("id")
         .values_list("id", flat=True)
         .iterator(chunk_size=5000)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -156,11 +156,11 @@ def start_job(job_id: int) -> bool:
 
 def finish_job_if_done(job_id: int) -> bool:
     """Complete a running (or empty pending) job once none of its files is left to do."""
-    if File.objects.filter(job_id=job_id, status__in=File.UNFINISHED).exists():
-        return False
+    # One statement, so files added meanwhile (a later upload request) cannot be missed.
+    unfinished = File.objects.filter(job_id=OuterRef("id"), status__in=File.UNFINISHED)
     now = timezone.now()
     return bool(
-        Job.objects.filter(id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).update(
+        Job.objects.filter(~Exists(unfinished), id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).update(
             status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now)
         )
     )

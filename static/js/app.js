@@ -119,3 +119,6 @@ if (importTabs) {
 // --- the job the page opened with ---------------------------------------------------------------
 
 if (config.jobId) openJob(config.jobId, { push: false });
+
+// Every handler is attached: scripts (and the browser tests) may act on the page from here on.
+document.body.dataset.ready = "true";

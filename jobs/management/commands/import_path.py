@@ -1,6 +1,5 @@
 import time
 import uuid
-from jobs.batching import batched
 from pathlib import Path
 
 from django.conf import settings
@@ -8,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from jobs.batching import batched
 from jobs.models import File, Job
 from jobs.services.imports import ImportRefused, create_path_job
 from jobs.services.processing import finish_job_if_done, process_batch
