@@ -150,6 +150,19 @@ def test_every_page_and_call_needs_a_login(client):
 
 
 @pytest.mark.django_db
+def test_stored_uploads_and_thumbnails_have_no_public_url(client, alice, data_dir):
+    # They are served only through the API, which checks whose they are.
+    for name in ("uploads/2026/01/01/a.jpg", "thumbnails/1/1.webp", "db.sqlite3", "secret_key"):
+        (data_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / name).write_bytes(b"private")
+    client.force_login(alice)
+    for name in ("uploads/2026/01/01/a.jpg", "thumbnails/1/1.webp", "db.sqlite3", "secret_key"):
+        for prefix in ("/media/", "/static/", "/"):
+            response = client.get(prefix + name)
+            assert response.status_code == 404, prefix + name
+
+
+@pytest.mark.django_db
 def test_the_admin_is_for_staff_only(alice, staff):
     client = Client()
     client.force_login(alice)
