@@ -21,7 +21,7 @@ from jobs.models import File, Job
 from jobs.pipeline.video import probe_video
 from jobs.services.control import retry_failed_files
 from jobs.services.imports import create_path_job
-from jobs.services.processing import process_batch
+from jobs.services.processing import Results, _claim, analyse_file, process_batch
 from tests.conftest import manage, wait_for
 
 FINISHED = [File.Status.DONE, File.Status.FAILED]
@@ -150,6 +150,26 @@ def test_a_job_left_running_without_a_task_is_picked_up_when_the_cluster_starts(
     assert_every_file_counted_once(job)
     assert [f.status for f in job.files.all()] == [File.Status.DONE] * 3
     assert f"Job {job.id} had no queued work" in running.output()
+
+
+@pytest.mark.django_db
+def test_a_batch_that_lost_its_file_to_another_does_not_write_or_count_it_again(copy_media):
+    folder = copy_media("elodie/plain.jpg")
+    job = create_path_job(path=folder, enqueue=False)
+    file = job.files.get()
+    # Batch "slow" has the file in hand, its result not yet written, when its claim goes stale
+    # and batch "fresh" takes the file over and finishes it.
+    slow = Results(job.id, "slow")
+    slow.add(_claim(file.id, "slow"), analysis=analyse_file(file))
+    File.objects.filter(id=file.id).update(claimed_at=timezone.now() - timedelta(hours=1))
+    process_batch(job_id=job.id, first_id=file.id, last_id=file.id, token="fresh")
+    finished = File.objects.get(id=file.id)
+
+    slow.flush()
+
+    assert File.objects.get(id=file.id).processed_at == finished.processed_at
+    assert_every_file_counted_once(job)
+    assert finished.attempts == 2
 
 
 def test_a_video_probe_leaves_the_tasks_own_time_limit_running(copy_media):
