@@ -129,9 +129,9 @@ def main() -> int:
 
         if options.cluster:
             cluster = manage("qcluster", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        how = "--sync" if not options.cluster else "--verbosity=1"
+        how = [] if options.cluster else ["--sync"]
         started = time.monotonic()
-        importer = manage("import_path", str(work / "photos"), how, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        importer = manage("import_path", str(work / "photos"), *how, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         with MemoryWatch(importer.pid) as importer_memory, MemoryWatch(cluster.pid if cluster else importer.pid) as cluster_memory:
             first = importer.stdout.readline()
             recorded = time.monotonic() - started
