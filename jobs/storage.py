@@ -35,4 +35,9 @@ def save_thumbnail(file: File, data: bytes) -> str:
     name = f"thumbnails/{file.job_id}/{file.id}{thumbnails.EXTENSION}"
     if default_storage.exists(name):
         default_storage.delete(name)
-    return default_storage.save(name, ContentFile(data))
+    try:
+        return default_storage.save(name, ContentFile(data))
+    except OSError:
+        # A write cut short (disk full) must not leave half a picture under the file's name.
+        default_storage.delete(name)
+        raise

@@ -10,7 +10,9 @@ from mediaimport.env import env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MEDIAIMPORT_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Family photos, the database (sessions, password hashes) and the secret key live here: a folder
+# this app creates is its owner's only, so other accounts on the server cannot look in.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -127,7 +129,7 @@ FILE_UPLOAD_TEMP_DIR = DATA_DIR / "incoming"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 
 # Web security. Cookies are marked Secure and HSTS is sent when the site is served over HTTPS
-# (DJANGO_HTTPS=1, behind a proxy that sets X-Forwarded-Proto); see docs/deploy.md.
+# (DJANGO_HTTPS=1, behind a proxy that sets X-Forwarded-Proto); see docs/security.md.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -140,6 +142,9 @@ if env_bool("DJANGO_HTTPS", False):
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    # Off unless asked: they bind every subdomain of the host's domain to HTTPS, for good.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 
 # --- mediaimport ---------------------------------------------------------------------------
 MEDIAIMPORT_IMPORT_ROOTS = [Path(p) for p in env_list("MEDIAIMPORT_IMPORT_ROOTS", os.pathsep)]

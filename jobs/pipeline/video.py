@@ -2,6 +2,7 @@
 
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,14 +71,22 @@ def _first_keyframe(container, stream) -> Image.Image | None:
 
 @contextmanager
 def _time_limit(seconds: float):
-    """Interrupt the probe after `seconds` (main thread only: signals reach no other thread)."""
+    """Interrupt the probe after `seconds` (main thread only: signals reach no other thread).
+
+    The process has one alarm clock, which the queue's worker also sets for the whole task: an
+    earlier alarm is left to ring, a later one is set again afterwards with the time it had left."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    if outer and outer <= seconds:
         yield
         return
 
     def expire(signum, frame):
         raise TimeoutError
 
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -85,3 +94,6 @@ def _time_limit(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            # Never 0, which would switch the outer alarm off instead of ringing it now.
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))

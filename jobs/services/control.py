@@ -79,14 +79,15 @@ def retry_failed_files(*, job: Job) -> int:
 RECOVERY_QUEUE_LIMIT = 2000
 
 
-def recover_stalled_jobs() -> list[int]:
+def recover_stalled_jobs(*, quiet_seconds: float = 60) -> list[int]:
     """Queue again the unfinished files of jobs that should be moving but have no task left on the
-    queue (a task lost to a crash, a web process that died before enqueueing). Runs when the
-    cluster starts and every minute. Returns the ids of the jobs re-queued."""
+    queue (a task lost to a crash, a web process that died before enqueueing) and have shown no
+    progress for `quiet_seconds`. Runs when the cluster starts and every minute. Returns the ids of
+    the jobs re-queued."""
     if OrmQ.objects.count() > RECOVERY_QUEUE_LIMIT:
         return []
     queued = _jobs_with_queued_batches()
-    quiet_since = timezone.now() - timedelta(seconds=60)
+    quiet_since = timezone.now() - timedelta(seconds=quiet_seconds)
     recovered = []
     for job in Job.objects.filter(status__in=[Job.Status.PENDING, Job.Status.RUNNING]).exclude(id__in=queued):
         last_seen = job.last_progress_at or job.created_at

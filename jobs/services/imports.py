@@ -9,12 +9,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Value, When
-from django_q.tasks import async_task
 
 from jobs.batching import batched
 from jobs.folders import media_files
 from jobs.models import File, Job
-from jobs.services.processing import finish_job_if_done
+from jobs.services.processing import finish_job_if_done, queue_batch
 
 BULK_CREATE_SIZE = 1000
 
@@ -116,15 +115,7 @@ def enqueue_job(job: Job, *, from_id: int = 0) -> int:
     count = 0
     with transaction.atomic():
         for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
-            async_task(
-                "jobs.tasks.process_batch",
-                job.id,
-                batch[0],
-                batch[-1],
-                f"{enqueued}-{batch[0]}",
-                task_name=f"job {job.id} files {batch[0]}-{batch[-1]}",
-                group=f"job-{job.id}",
-            )
+            queue_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=f"{enqueued}-{batch[0]}")
             count += 1
     if count == 0:
         finish_job_if_done(job.id)

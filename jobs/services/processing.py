@@ -5,6 +5,7 @@ Each file is claimed before any decoding, with an attempt counted, so a worker t
 error instead of looping. Results are written a few at a time, each write moving the job's
 progress counts in the same transaction, so the counts always match the files."""
 
+import errno
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from jobs.models import File, Job
 from jobs.pipeline import Analysis, analyse
@@ -38,7 +40,7 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     file boundary once the job is no longer running (paused, cancelled)."""
     if not start_job(job_id):
         return
-    results = Results(job_id)
+    results = Results(job_id, token)
     try:
         for file_id in _unfinished_ids(job_id, first_id, last_id):
             if _job_status(job_id) != Job.Status.RUNNING:
@@ -48,7 +50,11 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
                 continue  # another batch has it
             if file.attempts > settings.MEDIAIMPORT_MAX_FILE_ATTEMPTS:
                 crashes = file.attempts - 1
-                results.add(file, failure=f"Processing this file crashed the worker {crashes} times; skipped")
+                results.add(
+                    file,
+                    failure=f"Processing this file crashed the worker {crashes} times "
+                    "(killed, out of memory or over the time limit); skipped",
+                )
                 continue
             suspect = file.attempts > 1
             if suspect:
@@ -58,9 +64,31 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
             results.add(file, analysis=analyse_file(file))
             if suspect:
                 results.flush()
+    except SystemExit:
+        # django-q2 stops a task that outlasts its timeout by raising SystemExit inside it, then
+        # acknowledges the task as failed, so nothing would hand the rest of this batch out again.
+        # It goes back on the queue under the same token, after the finished results are written:
+        # the file in hand, charged an attempt already, is taken back at once instead of waiting
+        # for its claim to go stale.
+        results.flush()
+        queue_batch(job_id=job_id, first_id=first_id, last_id=last_id, token=token)
+        raise
     finally:
         results.flush()
     finish_job_if_done(job_id)
+
+
+def queue_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> None:
+    """Put one batch of the job's files on the queue for process_batch."""
+    async_task(
+        "jobs.tasks.process_batch",
+        job_id,
+        first_id,
+        last_id,
+        token,
+        task_name=f"job {job_id} files {first_id}-{last_id}",
+        group=f"job-{job_id}",
+    )
 
 
 def analyse_file(file: File) -> Analysis | str:
@@ -92,8 +120,9 @@ def analyse_file(file: File) -> Analysis | str:
 class Results:
     """Finished files waiting to be written, with the job's counts, in one transaction."""
 
-    def __init__(self, job_id: int):
+    def __init__(self, job_id: int, token: str):
         self.job_id = job_id
+        self.token = token
         self.pending: list[File] = []
         self.since = time.monotonic()
 
@@ -114,16 +143,26 @@ class Results:
         self.since = time.monotonic()
         if not self.pending:
             return
-        errors = sum(1 for f in self.pending if f.status == File.Status.FAILED)
+        written = errors = 0
         with transaction.atomic():
             for file in self.pending:
-                file.save(update_fields=RESULT_FIELDS)
+                # Written only while the file is still this batch's, so that a result is written
+                # and counted once even if another batch took the file over meanwhile.
+                if File.objects.filter(id=file.id, status=File.Status.PROCESSING, claimed_by=self.token).update(
+                    **{name: _db_value(file, name) for name in RESULT_FIELDS}
+                ):
+                    written += 1
+                    errors += file.status == File.Status.FAILED
             Job.objects.filter(id=self.job_id).update(
-                progress_current=F("progress_current") + len(self.pending),
+                progress_current=F("progress_current") + written,
                 error_count=F("error_count") + errors,
                 last_progress_at=timezone.now(),
             )
         self.pending = []
+
+
+def _db_value(file: File, name: str):
+    return file.thumbnail.name if name == "thumbnail" else getattr(file, name)
 
 
 def _apply(file: File, analysis: Analysis) -> None:
@@ -142,7 +181,17 @@ def _apply(file: File, analysis: Analysis) -> None:
     file.capture_conflict = capture.conflict
     file.perceptual_hash = analysis.fingerprint
     if analysis.thumbnail:
-        file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
+        try:
+            file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
+        except OSError as e:
+            # The file fails with the reason, and retrying failed files redoes it once there is room.
+            file.error = _storage_error(e, "the thumbnail could not be stored")
+
+
+def _storage_error(error: OSError, what: str) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"Disk full: {what}. Free some space, then retry the failed files."
+    return f"Storage error: {what}: {error.strerror or error}"
 
 
 def start_job(job_id: int) -> bool:
