@@ -133,11 +133,18 @@ def api():
 # --- a real cluster ---------------------------------------------------------------------------
 
 
+def inherited_environ(*leave_out: str) -> dict[str, str]:
+    """This process's environment for a subprocess, less what only this test process needs (the
+    browser fixture's DJANGO_ALLOW_ASYNC_UNSAFE, which no real server may run with)."""
+    dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", *leave_out}
+    return {k: v for k, v in os.environ.items() if k not in dropped}
+
+
 def subprocess_env(data_dir: Path, **extra) -> dict[str, str]:
     """Environment for manage.py subprocesses that share this test's database and data dir."""
     database = connection.settings_dict["NAME"]
     env = {
-        **os.environ,
+        **inherited_environ(),
         "MEDIAIMPORT_DATA_DIR": str(data_dir),
         "DATABASE_URL": f"sqlite:///{database}",
         # The same key as this process, or the cluster refuses the tasks this process signs.

@@ -19,12 +19,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
 from jobs.models import File, Job
-from tests.conftest import manage
+from tests.conftest import inherited_environ, manage
 
 
 def fresh_env(tmp_path: Path, **extra) -> dict[str, str]:
     """A manage.py environment with a data dir that does not exist yet and no secret key given."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SECRET_KEY", "DATABASE_URL"}}
+    env = inherited_environ("DJANGO_SECRET_KEY", "DATABASE_URL")
     return {**env, "MEDIAIMPORT_DATA_DIR": str(tmp_path / "fresh"), **extra}
 
 
@@ -256,7 +256,7 @@ def hostile_folder(corpus, tmp_path):
         "bomb-header.png": (png(100_000, 100_000, rows=1), "too large to decode safely"),
         "absurd.jpg": (jpeg_declaring(65_500, 65_500), "too large to decode safely"),
         "absurd.gif": (gif_declaring(65_535, 65_535), "too large to decode safely"),
-        "zero.png": (png(0, 0, rows=0), "Not a readable image"),
+        "zero.png": (png(0, 0, rows=0), "no decoder could read it"),
     }
     for name, (data, _) in bad.items():
         (folder / name).write_bytes(data)
