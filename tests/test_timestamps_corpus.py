@@ -2,20 +2,16 @@
 
 Files are copied to a temporary folder before anything opens them."""
 
-import csv
-import os
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pillow_heif
 import pytest
 
 from benchmarks.capture_time_accuracy import agrees, clues_for, expected_time
 from jobs.pipeline.timestamps import CONFIDENCES, read_capture_time
 
-CORPUS = Path(os.environ.get("MEDIAIMPORT_CORPUS") or Path(__file__).parents[1] / ".." / "shared" / "corpus")
 UTC = timezone.utc
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -29,20 +25,6 @@ KNOWN_DISAGREEMENTS = {
     "exiftool/CasioQVCI.jpg": "date only in Casio's QVCI segment",
     "broken/pillow-heif/heif_corrupted/corrupted.hif": "Pillow cannot open the file at all",
 }
-
-
-@pytest.fixture(scope="module")
-def corpus() -> Path:
-    if not (CORPUS / "MANIFEST.tsv").is_file():
-        pytest.skip(f"the media corpus is not at {CORPUS} (set MEDIAIMPORT_CORPUS)")
-    pillow_heif.register_heif_opener()
-    return CORPUS
-
-
-@pytest.fixture(scope="module")
-def manifest(corpus) -> dict[str, dict[str, str]]:
-    with open(corpus / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
-        return {row["path"]: row for row in csv.DictReader(f, delimiter="\t")}
 
 
 @pytest.fixture
