@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from jobs.models import File, Job
 from jobs.pipeline import Analysis, analyse
@@ -159,11 +160,15 @@ def finish_job_if_done(job_id: int) -> bool:
     if File.objects.filter(job_id=job_id, status__in=File.UNFINISHED).exists():
         return False
     now = timezone.now()
-    return bool(
-        Job.objects.filter(id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).update(
-            status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now)
-        )
+    completed = Job.objects.filter(id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).update(
+        status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now)
     )
+    if completed:
+        # Library-wide regrouping is a task of its own, so a batch's worker never waits for it.
+        transaction.on_commit(
+            lambda: async_task("jobs.tasks.refresh_duplicate_groups", job_id, task_name=f"job {job_id} duplicates")
+        )
+    return bool(completed)
 
 
 def _unfinished_ids(job_id: int, first_id: int, last_id: int) -> list[int]:

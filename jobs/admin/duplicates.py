@@ -1,0 +1,125 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Prefetch, Sum
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html, format_html_join
+
+from jobs.admin import display
+from jobs.admin.filters import DecisionFilter, GroupJobFilter
+from jobs.models import DuplicateGroup, DuplicateMember, File
+from jobs.services.duplicates import DecisionRefused, check_decision, decide
+
+# Thumbnails shown per group on the list page.
+LIST_THUMBNAILS = 6
+
+
+class DecisionForm(forms.ModelForm):
+    """The copy to keep is one of the group's own files; "not duplicates" excludes a copy."""
+
+    class Meta:
+        model = DuplicateGroup
+        fields = ["keep", "not_duplicates"]
+        widgets = {"keep": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep = self.fields["keep"]
+        keep.queryset = File.objects.filter(duplicate_memberships__group=self.instance).order_by("id")
+        keep.empty_label = "No choice yet"
+        keep.label_from_instance = lambda file: f"Keep {file} (file {file.pk})"
+
+    def clean(self):
+        data = super().clean()
+        try:
+            check_decision(group=self.instance, keep=data.get("keep"), not_duplicates=data.get("not_duplicates", False))
+        except DecisionRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+        return data
+
+
+@admin.register(DuplicateGroup)
+class DuplicateGroupAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "member_count", "total_size", "thumbnails", "decision", "updated_at"]
+    list_filter = ["kind", DecisionFilter, GroupJobFilter]
+    list_select_related = ["keep"]
+    search_fields = ["=key", "files__original_name"]
+    ordering = ["-updated_at", "-id"]
+    show_full_result_count = False
+    form = DecisionForm
+    fieldsets = [(None, {"fields": ["kind", "key", "member_count", "total_size", "decided"]})]
+    readonly_fields = ["kind", "key", "member_count", "total_size", "decided"]
+
+    class Media:
+        css = {"all": ["admin-extra/console.css"]}
+
+    # Groups are found by regrouping, and deleting one from here would only have it found again.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        shown = DuplicateMember.objects.select_related("file").order_by("file_id")[:LIST_THUMBNAILS]
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_count=Count("members"), total_size=Sum("members__file__size"))
+            .prefetch_related(Prefetch("members", queryset=shown, to_attr="shown_members"))
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The form holds the decision; the fieldsets show only what regrouping computed.
+        kwargs["fields"] = ["keep", "not_duplicates"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="files", ordering="member_count")
+    def member_count(self, group):
+        return group.member_count
+
+    @admin.display(description="total size", ordering="total_size")
+    def total_size(self, group):
+        return filesizeformat(group.total_size or 0)
+
+    @admin.display(description="")
+    def thumbnails(self, group):
+        return format_html_join("", "{}", ((display.thumbnail(m.file),) for m in group.shown_members))
+
+    @admin.display(description="decision")
+    def decision(self, group):
+        if group.not_duplicates:
+            return "Not duplicates"
+        if group.keep_id:
+            return f"Keep {group.keep}"
+        return "—"
+
+    @admin.display(description="decided")
+    def decided(self, group):
+        if group.decided_at is None:
+            return "Not yet"
+        return f"{self.decision(group)}, by {group.decided_by or 'a deleted user'} on {group.decided_at:%Y-%m-%d %H:%M}"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """Each member is shown side by side with its own 'keep' choice."""
+        form = context["adminform"].form
+        if obj is not None and "keep" in form.fields:
+            members = {m.file_id: m for m in obj.members.select_related("file")}
+            choices = list(form["keep"])
+            context["no_choice"] = choices[0]
+            context["member_cards"] = [self.card(members[int(str(choice.data["value"]))], choice) for choice in choices[1:]]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def card(member: DuplicateMember, choice) -> dict:
+        file = member.file
+        return {
+            "file": file,
+            "identical": member.identical,
+            "choice": choice,
+            "preview": display.thumbnail(file, "large"),
+            "dimensions": display.dimensions(file),
+            "capture_time": display.capture_time(file),
+        }
+
+    def save_model(self, request, obj, form, change):
+        decide(group=obj, keep=form.cleaned_data["keep"], not_duplicates=form.cleaned_data["not_duplicates"], by=request.user)
