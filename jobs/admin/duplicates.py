@@ -16,17 +16,18 @@ LIST_THUMBNAILS = 6
 class DecisionForm(forms.ModelForm):
     """The copy to keep is one of the group's own files; "not duplicates" excludes a copy."""
 
+    # Declared here, not generated, so the admin does not wrap it in its related-object links.
+    keep = forms.ModelChoiceField(
+        queryset=File.objects.none(), required=False, widget=forms.RadioSelect, blank=True, empty_label="No choice yet"
+    )
+
     class Meta:
         model = DuplicateGroup
         fields = ["keep", "not_duplicates"]
-        widgets = {"keep": forms.RadioSelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        keep = self.fields["keep"]
-        keep.queryset = File.objects.filter(duplicate_memberships__group=self.instance).order_by("id")
-        keep.empty_label = "No choice yet"
-        keep.label_from_instance = lambda file: f"Keep {file} (file {file.pk})"
+        self.fields["keep"].queryset = File.objects.filter(duplicate_memberships__group=self.instance).order_by("id")
 
     def clean(self):
         data = super().clean()
@@ -104,9 +105,9 @@ class DuplicateGroupAdmin(admin.ModelAdmin):
         form = context["adminform"].form
         if obj is not None and "keep" in form.fields:
             members = {m.file_id: m for m in obj.members.select_related("file")}
-            choices = list(form["keep"])
-            context["no_choice"] = choices[0]
-            context["member_cards"] = [self.card(members[int(str(choice.data["value"]))], choice) for choice in choices[1:]]
+            choices = {str(choice.data["value"]): choice for choice in form["keep"]}
+            context["no_choice"] = choices.pop("")
+            context["member_cards"] = [self.card(members[int(value)], choice) for value, choice in choices.items()]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @staticmethod

@@ -67,13 +67,13 @@ class FileAdmin(admin.ModelAdmin):
             {"fields": ["capture_time", "confidence", "capture_source", "capture_conflict", "evidence", "corrected_capture_time"]},
         ),
         ("Content", {"fields": ["mime_type", "file_size", "dimensions", "duration", "camera", "shot", "sha256", "perceptual_hash"]}),
-        ("Duplicates", {"fields": ["duplicate_groups"]}),
+        ("Duplicates", {"fields": ["group_links"]}),
         ("Processing", {"fields": ["attempts", "processed_at", "client_modified_at"], "classes": ["collapse"]}),
     ]
     readonly_fields = [
         "preview", "original_name", "job_link", "path", "folder", "status", "error", "capture_time", "confidence",
         "capture_source", "capture_conflict", "evidence", "mime_type", "file_size", "dimensions", "duration", "camera",
-        "shot", "sha256", "perceptual_hash", "duplicate_groups", "attempts", "processed_at", "client_modified_at",
+        "shot", "sha256", "perceptual_hash", "group_links", "attempts", "processed_at", "client_modified_at",
     ]  # fmt: skip
 
     class Media:
@@ -140,7 +140,7 @@ class FileAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="groups")
-    def duplicate_groups(self, file):
+    def group_links(self, file):
         groups = DuplicateGroup.objects.filter(members__file=file).order_by("kind", "id")
         if not groups:
             return "In no duplicate group."

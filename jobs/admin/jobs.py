@@ -19,7 +19,7 @@ DONE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "kind", "owner", "status_badge", "progress", "files", "errors", "created_at", "duration"
+        "id", "kind", "owner", "status_badge", "progress", "file_progress", "errors", "created_at", "duration"
     ]  # fmt: skip
     list_filter = ["status", "kind", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
@@ -27,12 +27,12 @@ class JobAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["pause", "resume", "cancel", "retry_failed"]
     fieldsets = [
-        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "files", "errors", "failure"]}),
+        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure"]}),
         ("Times", {"fields": ["created_at", "started_at", "completed_at", "duration", "last_progress_at"]}),
         ("Results", {"fields": ["file_list", "duplicate_groups"]}),
     ]
     readonly_fields = [
-        "kind", "owner", "source_path", "status_badge", "progress", "files", "errors", "failure", "created_at",
+        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure", "created_at",
         "started_at", "completed_at", "duration", "last_progress_at", "file_list", "duplicate_groups",
     ]  # fmt: skip
 
@@ -55,7 +55,7 @@ class JobAdmin(admin.ModelAdmin):
         return display.progress_bar(job)
 
     @admin.display(description="files", ordering="progress_total")
-    def files(self, job):
+    def file_progress(self, job):
         return f"{job.progress_current} / {job.progress_total}"
 
     @admin.display(description="errors", ordering="error_count")
