@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MEDIAIMPORT_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -88,6 +91,43 @@ def bob(make_user):
 @pytest.fixture
 def staff(make_user):
     return make_user("sam", staff=True)
+
+
+# --- the JSON API ---------------------------------------------------------------------------
+
+
+class Api:
+    """Django's test client used as the page's script uses the API: CSRF checks enforced, the token
+    taken from the csrftoken cookie and sent in X-CSRFToken."""
+
+    def __init__(self, user=None):
+        self.client = Client(enforce_csrf_checks=True)
+        self.client.get(reverse("login"))  # as in a browser, the login page sets the cookie
+        self.token = self.client.cookies[settings.CSRF_COOKIE_NAME].value
+        if user is not None:
+            self.client.force_login(user)
+
+    def headers(self, csrf: bool) -> dict:
+        return {"X-CSRFToken": self.token} if csrf else {}
+
+    def get(self, url: str, **params):
+        return self.client.get(url, params)
+
+    def post(self, url: str, body=None, *, csrf: bool = True):
+        return self.client.post(url, body or {}, content_type="application/json", headers=self.headers(csrf))
+
+    def upload(self, files, *, csrf: bool = True, **fields):
+        """files: UploadedFile objects; fields: last_modified=[...], relative_path=[...]."""
+        return self.client.post("/api/upload", {"files": files, **fields}, headers=self.headers(csrf))
+
+    def raw(self, url: str, body: bytes, content_type: str, *, csrf: bool = True):
+        return self.client.post(url, body, content_type=content_type, headers=self.headers(csrf))
+
+
+@pytest.fixture
+def api():
+    """api(user) → an Api client logged in as `user` (anonymous without one)."""
+    return Api
 
 
 # --- a real cluster ---------------------------------------------------------------------------
