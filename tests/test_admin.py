@@ -288,6 +288,11 @@ def test_staff_correct_a_capture_time_by_hand(job, console, staff):
     }  # fmt: skip
     page = console.get(f"/admin/jobs/file/{photo.pk}/change/").content.decode()
     assert "2020-04-18 09:15:00+02:00" in page
+    # The JSON API tells the corrected time.
+    (listed,) = [f for f in console.get(f"/api/jobs/{job.pk}/files").json()["files"] if f["id"] == photo.pk]
+    assert (listed["timestamp"], listed["confidence"], listed["timestamp_source"]) == (
+        "2020-04-18T09:15:00+02:00", "high", "manual"
+    )  # fmt: skip
 
 
 @pytest.mark.django_db
