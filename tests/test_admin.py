@@ -100,7 +100,7 @@ def test_a_jobs_page_links_to_its_files_and_groups_and_offers_only_allowed_contr
     page = console.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
     assert f'href="/admin/jobs/file/?job={job.pk}"' in page
     assert f'href="/admin/jobs/duplicategroup/?job={job.pk}"' in page
-    assert "1 groups with files of this job" in page
+    assert "1 group with files of this job" in page
     # A completed job can only have its failed file retried.
     assert 'value="retry"' in page
     assert 'value="pause"' not in page and 'value="cancel"' not in page

@@ -22,7 +22,12 @@ def thumbnail(file: File, size: str = "small") -> str:
 def capture_time(file: File) -> str:
     """The capture time as the file tells it, with its own UTC offset."""
     value = file.capture_time
-    return value.isoformat(sep=" ") if value else "—"
+    return value.replace(microsecond=0).isoformat(sep=" ") if value else "—"
+
+
+def moment(value: datetime | None) -> str:
+    """A time of the system's own (created, started) in the server's zone, to the second."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "—"
 
 
 def dimensions(file: File) -> str:

@@ -10,7 +10,7 @@ from jobs.models import DuplicateGroup, DuplicateMember, File
 from jobs.services.duplicates import DecisionRefused, check_decision, decide
 
 # Thumbnails shown per group on the list page.
-LIST_THUMBNAILS = 6
+LIST_THUMBNAILS = 4
 
 
 class DecisionForm(forms.ModelForm):
@@ -40,11 +40,11 @@ class DecisionForm(forms.ModelForm):
 
 @admin.register(DuplicateGroup)
 class DuplicateGroupAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "member_count", "total_size", "thumbnails", "decision", "updated_at"]
+    list_display = ["__str__", "kind", "member_count", "total_size", "thumbnails", "decision"]
     list_filter = ["kind", DecisionFilter, GroupJobFilter]
     list_select_related = ["keep"]
     search_fields = ["=key", "files__original_name"]
-    ordering = ["-updated_at", "-id"]
+    ordering = ["-id"]
     show_full_result_count = False
     form = DecisionForm
     fieldsets = [(None, {"fields": ["kind", "key", "member_count", "total_size", "decided"]})]
@@ -84,7 +84,9 @@ class DuplicateGroupAdmin(admin.ModelAdmin):
 
     @admin.display(description="")
     def thumbnails(self, group):
-        return format_html_join("", "{}", ((display.thumbnail(m.file),) for m in group.shown_members))
+        shown = format_html_join("", "{}", ((display.thumbnail(m.file),) for m in group.shown_members))
+        more = group.member_count - len(group.shown_members)
+        return format_html('<span class="console-strip">{}{}</span>', shown, f" +{more}" if more > 0 else "")
 
     @admin.display(description="decision")
     def decision(self, group):
@@ -99,6 +101,12 @@ class DuplicateGroupAdmin(admin.ModelAdmin):
         if group.decided_at is None:
             return "Not yet"
         return f"{self.decision(group)}, by {group.decided_by or 'a deleted user'} on {group.decided_at:%Y-%m-%d %H:%M}"
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Duplicate groups across the library", **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {"title": "Duplicate group", **(extra_context or {})})
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """Each member is shown side by side with its own 'keep' choice."""

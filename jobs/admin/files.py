@@ -150,6 +150,12 @@ class FileAdmin(admin.ModelAdmin):
             ((reverse("admin:jobs_duplicategroup_change", args=[g.pk]), str(g)) for g in groups),
         )
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Files", **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {"title": "File", **(extra_context or {})})
+
     def save_model(self, request, obj, form, change):
         value = form.cleaned_data.get("corrected_capture_time")
         if value is None:

@@ -34,7 +34,7 @@ class JobFilter(admin.SimpleListFilter):
 
 
 class GroupJobFilter(JobFilter):
-    title = "with files of job"
+    """Groups holding at least one file of the job; the group may span other jobs too."""
 
     def filter_job(self, queryset, job_id: int):
         return queryset.filter(Exists(DuplicateMember.objects.filter(group=OuterRef("pk"), file__job_id=job_id)))

@@ -19,7 +19,7 @@ DONE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "kind", "owner", "status_badge", "progress", "file_progress", "errors", "created_at", "duration"
+        "id", "kind", "owner", "status_badge", "progress", "file_progress", "errors", "created", "duration"
     ]  # fmt: skip
     list_filter = ["status", "kind", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
@@ -62,6 +62,10 @@ class JobAdmin(admin.ModelAdmin):
     def errors(self, job):
         return job.error_count
 
+    @admin.display(description="created", ordering="created_at")
+    def created(self, job):
+        return display.moment(job.created_at)
+
     @admin.display(description="duration")
     def duration(self, job):
         return display.duration(job.started_at, job.completed_at)
@@ -80,7 +84,8 @@ class JobAdmin(admin.ModelAdmin):
             Exists(DuplicateMember.objects.filter(group=OuterRef("pk"), file__job=job))
         ).count()
         url = reverse("admin:jobs_duplicategroup_changelist")
-        return format_html('<a href="{}?job={}">{} groups with files of this job</a>', url, job.pk, groups)
+        noun = "group" if groups == 1 else "groups"
+        return format_html('<a href="{}?job={}">{} {} with files of this job</a>', url, job.pk, groups, noun)
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -141,9 +146,12 @@ class JobAdmin(admin.ModelAdmin):
             self.apply(request, [job], action)
         return redirect("admin:jobs_job_change", job.pk)
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Jobs", **(extra_context or {})})
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Everything on a job's page is computed; its buttons are the controls, not Save.
-        context = {"show_save": False, "show_save_and_continue": False, **(extra_context or {})}
+        context = {"title": "Job", "show_save": False, "show_save_and_continue": False, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
