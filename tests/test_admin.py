@@ -4,6 +4,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
@@ -69,6 +70,36 @@ def test_a_logged_in_user_who_is_not_staff_is_refused_everywhere(job, client, al
     job.refresh_from_db()
     plain.refresh_from_db()
     assert job.status == Job.Status.COMPLETED and plain.capture_source != "manual"
+
+
+@pytest.mark.django_db
+def test_staff_who_may_only_view_see_the_console_but_change_nothing(copy_media, client, make_user):
+    viewer = make_user("vera")
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.set(Permission.objects.filter(codename__in=["view_job", "view_file", "view_duplicategroup"]))
+    job = import_folder(copy_media(PLAIN, PLAIN_COPY))
+    start_job(create_path_job(path=copy_media(PHOTO, into="more") / "more", enqueue=False).id)
+    running = Job.objects.get(status=Job.Status.RUNNING)
+    plain = job.files.get(original_name="plain.jpg")
+    group = DuplicateGroup.objects.get()
+    client.force_login(viewer)
+
+    for url in admin_pages(job):
+        assert client.get(url).status_code == 200, url
+    assert b'name="corrected_capture_time"' not in client.get(f"/admin/jobs/file/{plain.pk}/change/").content
+
+    client.post("/admin/jobs/job/", {"action": "pause", "_selected_action": [running.pk]})
+    assert client.post(f"/admin/jobs/job/{running.pk}/control/", {"action": "pause"}).status_code == 403
+    response = client.post(f"/admin/jobs/file/{plain.pk}/change/", {"corrected_capture_time": "2001-01-01 12:00"})
+    assert response.status_code == 403
+    response = client.post(f"/admin/jobs/duplicategroup/{group.pk}/change/", {"not_duplicates": "on"})
+    assert response.status_code == 403
+    running.refresh_from_db()
+    plain.refresh_from_db()
+    group.refresh_from_db()
+    assert running.status == Job.Status.RUNNING
+    assert plain.capture_source != "manual" and not group.not_duplicates
 
 
 @pytest.mark.django_db

@@ -89,19 +89,19 @@ class JobAdmin(admin.ModelAdmin):
 
     # --- actions -------------------------------------------------------------------------------
 
-    @admin.action(description="Pause the selected jobs")
+    @admin.action(description="Pause the selected jobs", permissions=["change"])
     def pause(self, request, queryset):
         self.apply(request, queryset, "pause")
 
-    @admin.action(description="Resume the selected jobs")
+    @admin.action(description="Resume the selected jobs", permissions=["change"])
     def resume(self, request, queryset):
         self.apply(request, queryset, "resume")
 
-    @admin.action(description="Cancel the selected jobs")
+    @admin.action(description="Cancel the selected jobs", permissions=["change"])
     def cancel(self, request, queryset):
         self.apply(request, queryset, "cancel")
 
-    @admin.action(description="Retry the files that failed")
+    @admin.action(description="Retry the files that failed", permissions=["change"])
     def retry_failed(self, request, queryset):
         self.apply(request, queryset, "retry")
 

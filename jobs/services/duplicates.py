@@ -66,9 +66,11 @@ def save_groups(*, kind: str, found: dict[str, Members], existing: QuerySet[Dupl
         gone = [member_id for pair, (member_id, _) in current.items() if pair not in wanted]
         for chunk in batched(gone, CHUNK):
             DuplicateMember.objects.filter(id__in=chunk).delete()
+        # Two jobs finishing together may both add a file that is in both of their groups.
         DuplicateMember.objects.bulk_create(
             [DuplicateMember(group_id=g, file_id=f, identical=i) for (g, f), i in wanted.items() if (g, f) not in current],
             batch_size=CHUNK,
+            ignore_conflicts=True,
         )
         changed = [
             DuplicateMember(id=current[pair][0], identical=identical)
