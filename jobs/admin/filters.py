@@ -79,13 +79,15 @@ class InDuplicateGroupFilter(admin.SimpleListFilter):
         return [("any", "Yes"), *((kind, f"{label} duplicates") for kind, label in DuplicateKind.choices), ("no", "No")]
 
     def queryset(self, request, queryset):
-        memberships = DuplicateMember.objects.filter(file=OuterRef("pk"))
+        # A plain IN (subquery) is read once; SQLite, without table statistics, would run a
+        # correlated EXISTS over every group for every file.
+        members = DuplicateMember.objects.values("file_id")
         if self.value() in DuplicateKind.values:
-            return queryset.filter(Exists(memberships.filter(group__kind=self.value())))
+            return queryset.filter(id__in=members.filter(group__kind=self.value()))
         if self.value() == "any":
-            return queryset.filter(Exists(memberships))
+            return queryset.filter(id__in=members)
         if self.value() == "no":
-            return queryset.filter(~Exists(memberships))
+            return queryset.exclude(id__in=members)
         return queryset
 
 
