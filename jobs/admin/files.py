@@ -21,18 +21,18 @@ from jobs.services.files import CorrectionRefused, correct_capture_time
 class CaptureTimeCorrectionForm(forms.ModelForm):
     """A file's page edits nothing of the file but its capture time, through the service."""
 
-    corrected_capture_time = forms.CharField(
-        required=False,
-        label="Correct the capture time",
-        help_text=(
-            "For example 2019-07-14 15:30 or 2019-07-14T15:30:00+02:00. Without an offset it is read in "
-            f"{settings.TIME_ZONE}. Saved as source 'manual', confidence high; the previous value stays in the evidence."
-        ),
-    )
+    corrected_capture_time = forms.CharField(required=False, label="Correct the capture time")
 
     class Meta:
         model = File
         fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["corrected_capture_time"].help_text = (
+            "For example 2019-07-14 15:30 or 2019-07-14T15:30:00+02:00. Without an offset it is read in "
+            f"{settings.TIME_ZONE}. Saved as source 'manual', confidence high; the previous value stays in the evidence."
+        )
 
     def clean_corrected_capture_time(self) -> datetime | None:
         text = self.cleaned_data["corrected_capture_time"].strip()
