@@ -11,6 +11,7 @@ from jobs.models import DuplicateGroup, DuplicateKind, File, Job
 from jobs.services.duplicates import DecisionRefused, decide, refresh_duplicate_groups
 from jobs.services.imports import create_path_job
 from jobs.services.processing import finish_job_if_done
+from tests.conftest import manage, wait_for
 from tests.importing import import_folder
 
 PLAIN = "elodie/plain.jpg"
@@ -152,3 +153,19 @@ def test_completing_a_job_queues_the_regrouping(copy_media, django_capture_on_co
 
     queued = [row.task for row in OrmQ.objects.all()]
     assert [(t["func"], t["args"]) for t in queued] == [("jobs.tasks.refresh_duplicate_groups", (job.id,))]
+
+
+@pytest.mark.cluster
+def test_a_cluster_regroups_the_library_when_a_job_completes(corpus, copy_media, cluster, cluster_env):
+    cluster()
+    first = manage("import_path", str(copy_media(PLAIN, into="first") / "first"), env=cluster_env, timeout=120)
+    assert first.returncode == 0, first.stderr
+
+    second = manage("import_path", str(copy_media(PLAIN_COPY, into="second") / "second"), env=cluster_env, timeout=120)
+    assert second.returncode == 0, second.stderr
+
+    # The group and its members are written in one transaction.
+    group = wait_for(lambda: DuplicateGroup.objects.first(), timeout=60, message="the duplicate group")
+    assert group.key == sha256(corpus, PLAIN)
+    assert group.files.count() == 2
+    assert {f.job_id for f in group.files.all()} == set(Job.objects.values_list("id", flat=True))
