@@ -208,6 +208,10 @@ def test_a_groups_page_shows_its_members_side_by_side(job, console):
     listing = console.get("/admin/jobs/duplicategroup/").content.decode()
     assert "26.8\xa0KB" in listing  # two copies of 13,711 bytes
     assert listing.count('class="console-thumb"') == 2
+    # Searching by a member's name finds the group once, its totals intact.
+    found = console.get("/admin/jobs/duplicategroup/?q=plain").context["cl"].result_list
+    assert [(g.pk, g.member_count, g.total_size) for g in found] == [(group.pk, 2, 2 * 13711)]
+    assert not console.get("/admin/jobs/duplicategroup/?q=IMG_3580").context["cl"].result_list
 
 
 @pytest.mark.django_db

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
@@ -43,7 +43,8 @@ class DuplicateGroupAdmin(admin.ModelAdmin):
     list_display = ["__str__", "kind", "member_count", "total_size", "thumbnails", "decision"]
     list_filter = ["kind", DecisionFilter, GroupJobFilter]
     list_select_related = ["keep"]
-    search_fields = ["=key", "files__original_name"]
+    search_fields = ["=key", "files__original_name"]  # see get_search_results
+    search_help_text = "A SHA-256 key, or part of a member's file name."
     ordering = ["-id"]
     show_full_result_count = False
     form = DecisionForm
@@ -68,6 +69,15 @@ class DuplicateGroupAdmin(admin.ModelAdmin):
             .annotate(member_count=Count("members"), total_size=Sum("members__file__size"))
             .prefetch_related(Prefetch("members", queryset=shown, to_attr="shown_members"))
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        # Matched through a subquery: joining the members, as the admin would, would count each
+        # group's files and sizes once per matching member.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        named = DuplicateMember.objects.filter(group=OuterRef("pk"), file__original_name__icontains=term)
+        return queryset.filter(Q(key=term) | Exists(named)), False
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The form holds the decision; the fieldsets show only what regrouping computed.
