@@ -13,15 +13,18 @@ import hashlib
 import os
 import random
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import pillow_heif
 from PIL import Image, ImageEnhance, ImageOps
 
-from jobs.pipeline.perceptual import flattened
+from jobs.pipeline.near_duplicates import NearGroup, Picture
+from jobs.pipeline.perceptual import fingerprint, flattened, shot_identity
 
 pillow_heif.register_heif_opener()
 
@@ -183,12 +186,48 @@ def reduced_decode(path: Path) -> tuple[Image.Image, Image.Exif]:
         return ImageOps.exif_transpose(image), exif
 
 
-def same_picture_pairs(samples: list[Sample]) -> int:
-    """How many pairs of samples hold the same picture."""
-    per_picture: dict[str, int] = {}
-    for sample in samples:
-        per_picture[sample.picture] = per_picture.get(sample.picture, 0) + 1
-    return sum(n * (n - 1) // 2 for n in per_picture.values())
+def library(samples: list[Sample], *, workers: int = 2) -> list[Picture]:
+    """The samples as the grouping sees them: the picture with id i is samples[i]."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        readings = list(pool.map(_read, [sample.path for sample in samples], chunksize=8))
+    return [
+        Picture(id=number, fingerprint=fingerprint_ or "", sha256=sample.sha256, shot=shot)
+        for number, (sample, (fingerprint_, shot)) in enumerate(zip(samples, readings))
+    ]
+
+
+def _read(path: Path) -> tuple[str | None, str | None]:
+    image, exif = reduced_decode(path)
+    return fingerprint(image), shot_identity(exif)
+
+
+@dataclass
+class Score:
+    positives: int  # same-picture pairs in the set
+    found: int  # same-picture pairs put in one group
+    wrong: Counter  # pairs of different pictures put in one group, by the two originals
+
+    @property
+    def precision(self) -> float:
+        grouped = self.found + sum(self.wrong.values())
+        return self.found / grouped if grouped else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.positives if self.positives else 1.0
+
+
+def score(samples: list[Sample], groups: list[NearGroup]) -> Score:
+    """Precision and recall over pairs: a group of n files claims n(n-1)/2 same-picture pairs."""
+    per_picture = Counter(sample.picture for sample in samples)
+    result = Score(positives=sum(n * (n - 1) // 2 for n in per_picture.values()), found=0, wrong=Counter())
+    for group in groups:
+        for a, b in combinations([samples[i] for i in group.ids], 2):
+            if a.picture == b.picture:
+                result.found += 1
+            else:
+                result.wrong[tuple(sorted((a.original, b.original)))] += 1
+    return result
 
 
 def corpus_dir() -> Path | None:
