@@ -3,8 +3,10 @@ survive regrouping."""
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import pytest
+from PIL import Image, ImageOps
 from django_q.models import OrmQ
 
 from jobs.models import DuplicateGroup, DuplicateKind, File, Job
@@ -19,6 +21,9 @@ PLAIN_COPY = "elodie/Plain With Spaces And Uppercase 123.jpg"
 ROCKS = ("immich/albums/nature/el_torcal_rocks.jpg", "immich/formats/jpeg/el_torcal_rocks.jpeg")
 EMPTY = ("broken/elodie/invalid.jpg", "broken/pillow-heif/heif_corrupted/empty.heic")
 UNIQUE = "digicam/Apple/iPhone XR/IMG_3580.JPG"
+PHOTO = "digicam/Apple/iPhone 13 Pro/IMG_8568.JPG"
+# Three shots of one second, told apart by their sub-seconds.
+BURST = tuple(f"digicam/Apple/iPhone XR/IMG_{n}.JPG" for n in (3580, 3581, 3582))
 
 
 def exact_groups() -> dict[str, list[str]]:
@@ -169,3 +174,55 @@ def test_a_cluster_regroups_the_library_when_a_job_completes(corpus, copy_media,
     assert group.key == sha256(corpus, PLAIN)
     assert group.files.count() == 2
     assert {f.job_id for f in group.files.all()} == set(Job.objects.values_list("id", flat=True))
+
+
+def messenger_copy(source: Path, target: Path) -> Path:
+    """What a messenger makes of a photo: smaller, recompressed, its metadata gone."""
+    with Image.open(source) as image:
+        copy = ImageOps.exif_transpose(image)
+        copy.thumbnail((1024, 1024))
+        copy.save(target, "JPEG", quality=70)
+    return target
+
+
+@pytest.mark.django_db
+def test_a_recompressed_copy_joins_its_photo_in_a_near_group(corpus, copy_media, tmp_path):
+    job = import_folder(copy_media(PHOTO))
+    later = tmp_path / "from the messenger"
+    later.mkdir()
+    messenger_copy(corpus / PHOTO, later / "IMG-20210927-WA0001.jpg")
+
+    import_folder(later)
+
+    (group,) = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR)
+    original = job.files.get(original_name="IMG_8568.JPG")
+    assert group.key == original.sha256  # the first imported file names the group
+    assert sorted(group.files.values_list("original_name", flat=True)) == ["IMG-20210927-WA0001.jpg", "IMG_8568.JPG"]
+    assert not any(group.members.values_list("identical", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_burst_is_three_shots_not_a_near_group(copy_media):
+    job = import_folder(copy_media(*BURST))
+
+    assert len({f.shot for f in job.files.all()}) == 3
+    assert not DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR).exists()
+
+
+@pytest.mark.django_db
+def test_not_duplicates_on_a_near_group_survives_importing_the_copy_again(corpus, copy_media, tmp_path, staff):
+    import_folder(copy_media(PHOTO))
+    later = tmp_path / "later"
+    later.mkdir()
+    messenger_copy(corpus / PHOTO, later / "small.jpg")
+    import_folder(later)
+    (group,) = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR)
+    decide(group=group, keep=None, not_duplicates=True, by=staff)
+
+    import_folder(later)
+
+    (again,) = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR)
+    assert again.pk == group.pk and again.not_duplicates
+    assert again.files.count() == 3
+    # The two byte-identical copies of the small one are marked so.
+    assert sorted(again.members.values_list("identical", flat=True)) == [False, True, True]

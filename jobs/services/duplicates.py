@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from jobs.batching import batched
 from jobs.models import DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
+from jobs.pipeline.near_duplicates import Picture, group_near_duplicates
+from jobs.pipeline.perceptual import FINGERPRINT_LENGTH
 
 # A file that failed to decode still has its bytes hashed, and those bytes can be duplicated.
 GROUPED_STATUSES = (File.Status.DONE, File.Status.FAILED)
@@ -27,14 +29,15 @@ class DecisionRefused(Exception):
 
 
 def refresh_duplicate_groups(*, job: Job | None = None) -> None:
-    """Regroup the files a finished job brought in, or, without a job, the whole library.
-
-    A job's refresh reads only the keys its own files have, through the sha256 index, so its cost
-    follows the job's size and the copies it has, not the size of the library."""
+    """Regroup after a job finished (or, without a job, the whole library): the exact groups of
+    the job's files, then the library's near groups."""
     refresh_exact_groups(job=job)
+    refresh_near_groups()
 
 
 def refresh_exact_groups(*, job: Job | None = None) -> None:
+    """A job's refresh reads only the keys its own files have, through the sha256 index, so its
+    cost follows the job's size and the copies it has, not the size of the library."""
     files = File.objects.filter(status__in=GROUPED_STATUSES).exclude(sha256="")
     shared = files.values("sha256").annotate(n=Count("id")).filter(n__gt=1).values("sha256")
     existing = DuplicateGroup.objects.filter(kind=DuplicateKind.EXACT)
@@ -45,6 +48,27 @@ def refresh_exact_groups(*, job: Job | None = None) -> None:
     for sha256, file_id in files.filter(sha256__in=shared).order_by("sha256", "id").values_list("sha256", "id"):
         found.setdefault(sha256, {})[file_id] = True
     save_groups(kind=DuplicateKind.EXACT, found=found, existing=existing)
+
+
+def refresh_near_groups() -> None:
+    """Near groups are found over the whole library, since a new picture can join, split or
+    re-key groups that hold none of its own job's files. The grouping indexes fingerprints rather
+    than comparing every pair, so this stays a matter of seconds for 100,000 pictures."""
+    rows = (
+        File.objects.filter(status__in=GROUPED_STATUSES)
+        .exclude(perceptual_hash="")
+        .values_list("id", "perceptual_hash", "sha256", "shot")
+        .iterator(chunk_size=5000)
+    )
+    # A fingerprint of another length was made by an earlier version; the file is compared again
+    # once it is processed anew.
+    pictures = [
+        Picture(id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None)
+        for file_id, fingerprint, sha256, shot in rows
+        if len(fingerprint) == FINGERPRINT_LENGTH
+    ]
+    found = {group.key: {m.id: m.byte_identical for m in group.members} for group in group_near_duplicates(pictures)}
+    save_groups(kind=DuplicateKind.NEAR, found=found, existing=DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR))
 
 
 def save_groups(*, kind: str, found: dict[str, Members], existing: QuerySet[DuplicateGroup]) -> None:

@@ -141,7 +141,8 @@ def _apply(file: File, analysis: Analysis) -> None:
     file.capture_source = capture.source
     file.capture_evidence = [e.as_dict() for e in capture.evidence]
     file.capture_conflict = capture.conflict
-    file.perceptual_hash = analysis.fingerprint
+    # A picture too small or featureless to compare has no fingerprint.
+    file.perceptual_hash = analysis.fingerprint or ""
     if analysis.thumbnail:
         file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
 
