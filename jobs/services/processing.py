@@ -179,7 +179,8 @@ def _apply(file: File, analysis: Analysis) -> None:
     file.capture_source = capture.source
     file.capture_evidence = [e.as_dict() for e in capture.evidence]
     file.capture_conflict = capture.conflict
-    file.perceptual_hash = analysis.fingerprint
+    # A picture too small or featureless to compare has no fingerprint.
+    file.perceptual_hash = analysis.fingerprint or ""
     if analysis.thumbnail:
         try:
             file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
@@ -208,11 +209,15 @@ def finish_job_if_done(job_id: int) -> bool:
     # One statement, so files added meanwhile (a later upload request) cannot be missed.
     unfinished = File.objects.filter(job_id=OuterRef("id"), status__in=File.UNFINISHED)
     now = timezone.now()
-    return bool(
-        Job.objects.filter(~Exists(unfinished), id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]).update(
-            status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now)
+    completed = Job.objects.filter(
+        ~Exists(unfinished), id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]
+    ).update(status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now))
+    if completed:
+        # Library-wide regrouping is a task of its own, so a batch's worker never waits for it.
+        transaction.on_commit(
+            lambda: async_task("jobs.tasks.refresh_duplicate_groups", job_id, task_name=f"job {job_id} duplicates")
         )
-    )
+    return bool(completed)
 
 
 def _unfinished_ids(job_id: int, first_id: int, last_id: int) -> list[int]:

@@ -1,0 +1,188 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from jobs.admin import display
+from jobs.admin.filters import FileTypeFilter, HasErrorFilter, InDuplicateGroupFilter, JobFilter
+from jobs.admin.pagination import CappedCountPaginator
+from jobs.models import DuplicateGroup, File
+from jobs.pipeline.thumbnails import CONTENT_TYPE as THUMBNAIL_CONTENT_TYPE
+from jobs.services.files import CorrectionRefused, correct_capture_time
+
+
+class CaptureTimeCorrectionForm(forms.ModelForm):
+    """A file's page edits nothing of the file but its capture time, through the service."""
+
+    corrected_capture_time = forms.CharField(required=False, label="Correct the capture time")
+
+    class Meta:
+        model = File
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["corrected_capture_time"].help_text = (
+            "For example 2019-07-14 15:30 or 2019-07-14T15:30:00+02:00. Without an offset it is read in "
+            f"{settings.TIME_ZONE}. Saved as source 'manual', confidence high; the previous value stays in the evidence."
+        )
+
+    def clean_corrected_capture_time(self) -> datetime | None:
+        text = self.cleaned_data["corrected_capture_time"].strip()
+        if not text:
+            return None
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise forms.ValidationError("Write the time as YYYY-MM-DD HH:MM[:SS], optionally with an offset like +02:00.")
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+        return value
+
+
+@admin.register(File)
+class FileAdmin(admin.ModelAdmin):
+    list_display = [
+        "thumbnail_small", "original_name", "job_link", "capture_time", "confidence", "capture_source", "file_size",
+        "dimensions", "error_summary",
+    ]  # fmt: skip
+    list_display_links = ["original_name"]
+    list_filter = ["confidence", FileTypeFilter, JobFilter, HasErrorFilter, InDuplicateGroupFilter, "status"]
+    search_fields = ["original_name", "path", "=sha256"]
+    list_per_page = 100
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    form = CaptureTimeCorrectionForm
+    fieldsets = [
+        (None, {"fields": ["preview", "original_name", "job_link", "path", "folder", "status", "error"]}),
+        (
+            "Capture time",
+            {"fields": ["capture_time", "confidence", "capture_source", "capture_conflict", "evidence", "corrected_capture_time"]},
+        ),
+        ("Content", {"fields": ["mime_type", "file_size", "dimensions", "duration", "camera", "shot", "sha256", "perceptual_hash"]}),
+        ("Duplicates", {"fields": ["group_links"]}),
+        ("Processing", {"fields": ["attempts", "processed_at", "client_modified_at"], "classes": ["collapse"]}),
+    ]
+    readonly_fields = [
+        "preview", "original_name", "job_link", "path", "folder", "status", "error", "capture_time", "confidence",
+        "capture_source", "capture_conflict", "evidence", "mime_type", "file_size", "dimensions", "duration", "camera",
+        "shot", "sha256", "perceptual_hash", "group_links", "attempts", "processed_at", "client_modified_at",
+    ]  # fmt: skip
+
+    class Media:
+        css = {"all": ["admin-extra/console.css"]}
+
+    # Files come from imports, and the console never deletes what a user imported.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="")
+    def thumbnail_small(self, file):
+        return display.thumbnail(file)
+
+    @admin.display(description="preview")
+    def preview(self, file):
+        return display.thumbnail(file, "large")
+
+    @admin.display(description="job", ordering="job_id")
+    def job_link(self, file):
+        return display.job_link(file.job_id)
+
+    @admin.display(description="capture time", ordering="captured_at")
+    def capture_time(self, file):
+        return display.capture_time(file)
+
+    @admin.display(description="size", ordering="size")
+    def file_size(self, file):
+        return filesizeformat(file.size) if file.size is not None else "—"
+
+    @admin.display(description="dimensions")
+    def dimensions(self, file):
+        return display.dimensions(file)
+
+    @admin.display(description="error")
+    def error_summary(self, file):
+        return format_html('<span title="{}">{}</span>', file.error, file.error[:60]) if file.error else ""
+
+    @admin.display(description="evidence")
+    def evidence(self, file):
+        if not file.capture_evidence:
+            return "No clue to the capture time was found."
+        rows = format_html_join(
+            "",
+            '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    "console-accepted" if e.get("accepted") else "console-rejected",
+                    e.get("source", ""),
+                    e.get("raw", ""),
+                    e.get("value") or "—",
+                    "yes" if e.get("accepted") else "no",
+                    e.get("note", ""),
+                )
+                for e in file.capture_evidence
+            ),
+        )
+        return format_html(
+            '<table class="console-evidence"><thead><tr><th>source</th><th>as found</th><th>read as</th>'
+            "<th>usable</th><th>note</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description="groups")
+    def group_links(self, file):
+        groups = DuplicateGroup.objects.filter(members__file=file).order_by("kind", "id")
+        if not groups:
+            return "In no duplicate group."
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:jobs_duplicategroup_change", args=[g.pk]), str(g)) for g in groups),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Files", **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {"title": "File", **(extra_context or {})})
+
+    def save_model(self, request, obj, form, change):
+        value = form.cleaned_data.get("corrected_capture_time")
+        if value is None:
+            return
+        try:
+            correct_capture_time(file=obj, value=value, by=request.user)
+        except CorrectionRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+        else:
+            self.message_user(request, f"Capture time of {obj} set to {value.isoformat(sep=' ')} by hand.", messages.SUCCESS)
+
+    # --- thumbnails ------------------------------------------------------------------------------
+
+    def get_urls(self):
+        # Inside the admin, so only staff reach it: the page's previews, never the file itself.
+        thumbnail = self.admin_site.admin_view(self.thumbnail_view, cacheable=True)
+        return [path("<int:file_id>/thumbnail/", thumbnail, name="jobs_file_thumbnail"), *super().get_urls()]
+
+    def thumbnail_view(self, request, file_id):
+        name = File.objects.filter(pk=file_id).values_list("thumbnail", flat=True).first()
+        if not name or not self.has_view_permission(request):
+            raise Http404("No thumbnail")
+        try:
+            handle = default_storage.open(name, "rb")
+        except FileNotFoundError:
+            raise Http404("No thumbnail") from None
+        response = FileResponse(handle, content_type=THUMBNAIL_CONTENT_TYPE)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

@@ -1,0 +1,260 @@
+"""Near-duplicate groups: files that hold the same picture although their bytes differ.
+
+Pure: it takes what the library knows of each picture (id, fingerprint, sha256, capture record)
+and returns the groups; loading and storing them is the caller's business.
+
+1. Files with the same sha256 are one *content*; a group needs two contents at least, so a set of
+   byte-identical copies alone is an exact group, never a near one.
+2. An index finds the pairs of contents whose phash or dhash differ by at most INDEX_RADIUS bits
+   without comparing all pairs (multi-index hashing, below). Such a pair is *near* when the whole
+   fingerprint differs by at most MAX_DISTANCE bits.
+3. Near pairs are merged into groups by increasing distance, and a merge is refused when it would
+   put two different shots into one group (their capture records differ) or two contents more than
+   MAX_SPREAD bits apart. So a copy that lost its capture record joins the one shot it is closest
+   to, and no chain of intermediates links pictures that are not alike.
+
+docs/duplicates.md explains how the thresholds were chosen and what they achieve.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, HASH_BITS, different_shots
+
+MAX_DISTANCE = 32
+INDEX_RADIUS = 11
+MAX_SPREAD = 40
+MARGIN = 4
+
+# The index looks up the gradient hash (dhash, the second of perceptual.HASHES): of the three it
+# best keeps a cropped copy near its original. The mean hash would be the worst: its bits follow
+# the light (bright sky, dark ground), so unrelated photos share long runs of them.
+INDEXED_WORD = 1
+
+
+@dataclass(frozen=True)
+class Picture:
+    id: int
+    fingerprint: str
+    sha256: str
+    shot: str | None = None
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    byte_identical: bool  # another member of the group has the same bytes
+
+
+@dataclass(frozen=True)
+class NearGroup:
+    # The sha256 of the member with the lowest id: the file imported first keeps its place in the
+    # group when later imports add copies, so decisions kept under this key survive regrouping.
+    key: str
+    members: tuple[Member, ...]  # sorted by id
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(member.id for member in self.members)
+
+
+@dataclass
+class _Content:
+    ids: list[int]
+    sha256: str
+    fingerprint: str
+    shot: str | None
+
+
+def group_near_duplicates(
+    pictures: Iterable[Picture],
+    *,
+    max_distance: int = MAX_DISTANCE,
+    index_radius: int = INDEX_RADIUS,
+    max_spread: int = MAX_SPREAD,
+    margin: int = MARGIN,
+) -> list[NearGroup]:
+    """The near-duplicate groups among `pictures`, ordered by their lowest member id. Pictures
+    without a fingerprint (too small or featureless to compare) are left out."""
+    contents = _contents(pictures)
+    words = fingerprint_words([content.fingerprint for content in contents])
+    first, second, distances = near_pairs(words, max_distance=max_distance, index_radius=index_radius)
+    pairs = list(zip(first.tolist(), second.tolist(), distances.tolist()))
+    undecided = _undecided(contents, pairs, margin)
+    pairs = [pair for pair in pairs if pair[0] not in undecided and pair[1] not in undecided]
+    grouped = _merge(contents, words, pairs, max_spread)
+    return [_near_group([contents[i] for i in group]) for group in grouped]
+
+
+def _contents(pictures: Iterable[Picture]) -> list[_Content]:
+    by_sha256: dict[str, _Content] = {}
+    for picture in pictures:
+        if not picture.fingerprint:
+            continue
+        content = by_sha256.get(picture.sha256)
+        if content is None:
+            by_sha256[picture.sha256] = _Content([picture.id], picture.sha256, picture.fingerprint, picture.shot)
+        else:
+            content.ids.append(picture.id)
+    # Ordered by lowest id, so that ties are broken in import order and results do not depend on
+    # the order the caller lists the pictures in.
+    return sorted(by_sha256.values(), key=lambda content: min(content.ids))
+
+
+def fingerprint_words(fingerprints: list[str]) -> np.ndarray:
+    """Fingerprints as an (n, 3) array of unsigned 64-bit words, one per hash."""
+    for fingerprint in fingerprints:
+        if len(fingerprint) != FINGERPRINT_LENGTH:
+            raise ValueError(f"Not a fingerprint of {FINGERPRINT_LENGTH} hex digits: {fingerprint!r}")
+    raw = bytes.fromhex("".join(fingerprints))
+    return np.frombuffer(raw, dtype=">u8").reshape(-1, FINGERPRINT_LENGTH * 4 // HASH_BITS).astype(np.uint64)
+
+
+def near_pairs(
+    words: np.ndarray, *, max_distance: int = MAX_DISTANCE, index_radius: int = INDEX_RADIUS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every near pair (i < j, distance), sorted by distance then i then j."""
+    keys = words[:, INDEXED_WORD]
+    found_first, found_second, found_distances = [], [], []
+    for first, second in _within_radius(keys, index_radius):
+        # Most candidates merely share a chunk: the indexed hash alone, one word, rules them out.
+        close = np.bitwise_count(keys[first] ^ keys[second]) <= index_radius
+        first, second = first[close], second[close]
+        distances = np.bitwise_count(words[first] ^ words[second]).sum(axis=1, dtype=np.int32)
+        near = distances <= max_distance
+        found_first.append(first[near])
+        found_second.append(second[near])
+        found_distances.append(distances[near])
+    first, second, distances = (
+        np.concatenate(found) if found else np.empty(0, np.int64)
+        for found in (found_first, found_second, found_distances)
+    )
+    # A pair close in several chunks is found once for each.
+    _, unique = np.unique(first * len(words) + second, return_index=True)
+    first, second, distances = first[unique], second[unique], distances[unique]
+    order = np.lexsort((second, first, distances))
+    return first[order], second[order], distances[order]
+
+
+# Multi-index hashing (Norouzi, Punjani & Fleet, 2012): cut the 64-bit hash into 4 chunks of 16 bits.
+# Two hashes at most 11 bits apart have a chunk where they differ by at most two bits (else they
+# would differ by 3 x 4 = 12). So a table of each chunk's 16-bit values, looked up at every hash's
+# chunk value and at the 136 values one or two bits away, finds every such pair, and pairs further
+# apart only when a chunk happens to be that close: about 4 x 137 / 65,536 = 0.8 % of all pairs for
+# random hashes, so the work grows with n^2 / 120 rather than n^2 / 2, and is vectorised by numpy.
+CHUNKS = 4
+CHUNK_BITS = HASH_BITS // CHUNKS
+# Candidate pairs are expanded and checked this many at a time, which bounds memory whatever the
+# library holds (even thousands of pictures of one scene).
+BATCH = 1 << 20
+
+
+def _within_radius(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Candidate pairs (i < j) of keys at most `radius` bits apart, in batches: every such pair
+    comes at least once, along with pairs that merely have a chunk that close."""
+    chunk_radius = radius // CHUNKS
+    if chunk_radius > 2:
+        raise ValueError(f"The index finds pairs at most {3 * CHUNKS - 1} bits apart, not {radius}")
+    flips = [sum(1 << bit for bit in bits) for n in range(chunk_radius + 1) for bits in combinations(range(CHUNK_BITS), n)]
+    everyone = np.arange(len(keys))
+    for chunk_number in range(CHUNKS):
+        chunk = ((keys >> np.uint64(chunk_number * CHUNK_BITS)) & np.uint64((1 << CHUNK_BITS) - 1)).astype(np.int64)
+        order = np.argsort(chunk, kind="stable")
+        # starts[v]:starts[v + 1] is where chunk value v sits in `order`.
+        starts = np.searchsorted(chunk[order], np.arange((1 << CHUNK_BITS) + 1))
+        for flip in flips:
+            # A pair whose chunks differ by `flip` is looked up once, from the side where the
+            # flip's lowest bit is 0; an exact match from both sides, and kept from the lower index.
+            queries = np.flatnonzero(chunk & (flip & -flip) == 0) if flip else everyone
+            wanted = chunk[queries] ^ flip
+            for first, second in _expand(queries, starts[wanted], starts[wanted + 1], order):
+                if flip:
+                    yield np.minimum(first, second), np.maximum(first, second)
+                else:
+                    kept = first < second
+                    yield first[kept], second[kept]
+
+
+def _expand(queries, low, high, order) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pairs (query, order[k]) for every k in low:high of each query, BATCH pairs at a time."""
+    counts = high - low
+    some = counts > 0
+    queries, low, counts = queries[some], low[some], counts[some]
+    ends = np.cumsum(counts)
+    start = 0
+    while start < len(queries):
+        stop = max(start + 1, int(np.searchsorted(ends, ends[start] - counts[start] + BATCH, side="right")))
+        batch_counts = counts[start:stop]
+        total = int(batch_counts.sum())
+        offsets = np.arange(total) - np.repeat(np.cumsum(batch_counts) - batch_counts, batch_counts)
+        yield np.repeat(queries[start:stop], batch_counts), order[np.repeat(low[start:stop], batch_counts) + offsets]
+        start = stop
+
+
+def _undecided(contents: list[_Content], pairs, margin: int) -> set[int]:
+    """Contents without a capture record that are about as close to two different shots: nothing
+    tells which of them they copy, so they join neither (and no group) rather than maybe the wrong one."""
+    closest: dict[int, list[tuple[int, str]]] = {}
+    for first, second, distance in pairs:
+        for copy, other in ((first, second), (second, first)):
+            if contents[copy].shot is None and contents[other].shot is not None:
+                closest.setdefault(copy, []).append((distance, contents[other].shot))
+    undecided = set()
+    for copy, shots in closest.items():
+        best = min(distance for distance, _ in shots)
+        candidates = {shot for distance, shot in shots if distance <= best + margin}
+        if any(different_shots(a, b) for a, b in combinations(candidates, 2)):
+            undecided.add(copy)
+    return undecided
+
+
+class _Group:
+    __slots__ = ("members", "shots")
+
+    def __init__(self, content: int, shot: str | None):
+        self.members = [content]
+        self.shots = {shot} - {None}
+
+
+def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) -> list[list[int]]:
+    """Groups of content indexes (each sorted, two or more), built from near pairs in increasing
+    distance under the capture-record and spread constraints."""
+    group_of: dict[int, _Group] = {}  # only for contents in a near pair: most are in none
+
+    def group(content: int) -> _Group:
+        if content not in group_of:
+            group_of[content] = _Group(content, contents[content].shot)
+        return group_of[content]
+
+    for first, second, _ in pairs:
+        a, b = group(first), group(second)
+        if a is b:
+            continue
+        if any(different_shots(x, y) for x in a.shots for y in b.shots):
+            continue
+        if (len(a.members) > 1 or len(b.members) > 1) and _spread(words, a.members, b.members) > max_spread:
+            continue
+        if len(a.members) < len(b.members):
+            a, b = b, a
+        for content in b.members:
+            group_of[content] = a
+        a.members += b.members
+        a.shots |= b.shots
+    groups = {id(group): group for group in group_of.values()}.values()
+    return sorted(sorted(group.members) for group in groups if len(group.members) > 1)
+
+
+def _spread(words: np.ndarray, a: list[int], b: list[int]) -> int:
+    """The largest distance between a member of `a` and a member of `b`."""
+    difference = words[a][:, None, :] ^ words[b][None, :, :]
+    return int(np.bitwise_count(difference).sum(axis=2).max())
+
+
+def _near_group(contents: list[_Content]) -> NearGroup:
+    members = [
+        Member(id=id_, byte_identical=len(content.ids) > 1) for content in contents for id_ in content.ids
+    ]
+    return NearGroup(key=contents[0].sha256, members=tuple(sorted(members, key=lambda member: member.id)))

@@ -1,0 +1,201 @@
+import random
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from benchmarks import evaluation_set
+from jobs.pipeline import near_duplicates
+from jobs.pipeline.near_duplicates import (
+    INDEX_RADIUS,
+    MAX_DISTANCE,
+    Member,
+    NearGroup,
+    Picture,
+    fingerprint_words,
+    group_near_duplicates,
+    near_pairs,
+)
+from tests.corpus import corpus  # noqa: F401 (the fixture)
+
+PHOTO = 0x0123_4567_89AB_CDEF
+
+
+def fingerprint(phash: int = PHOTO, dhash: int = PHOTO, ahash: int = PHOTO) -> str:
+    return f"{phash:016x}{dhash:016x}{ahash:016x}"
+
+
+def flipped(word: int, bits: int, first: int = 0) -> int:
+    """`word` with `bits` bits flipped, from bit `first` on."""
+    return word ^ (((1 << bits) - 1) << first)
+
+
+def picture(id_: int, fingerprint_: str, sha256: str | None = None, shot: str | None = None) -> Picture:
+    return Picture(id=id_, fingerprint=fingerprint_, sha256=sha256 or f"sha-{id_}", shot=shot)
+
+
+BURST = ["Apple iPhone XR|2020:04:17 10:03:42|144", "Apple iPhone XR|2020:04:17 10:03:42|262"]
+
+
+def test_byte_identical_copies_alone_are_not_a_near_group():
+    copies = [picture(1, fingerprint(), "same"), picture(2, fingerprint(), "same")]
+    assert group_near_duplicates(copies) == []
+
+
+def test_a_resized_copy_joins_its_original_with_the_byte_identical_copies_marked():
+    library = [
+        picture(1, fingerprint(), "original"),
+        picture(2, fingerprint(ahash=flipped(PHOTO, 3)), "resized"),
+        picture(3, fingerprint(), "original"),  # the original imported twice
+        picture(4, fingerprint(~PHOTO & (2**64 - 1), PHOTO ^ 0xFFFF_FFFF, 0)),  # another photo
+    ]
+    assert group_near_duplicates(library) == [
+        NearGroup(key="original", members=(Member(1, True), Member(2, False), Member(3, True)))
+    ]
+
+
+def test_the_key_is_the_first_imported_file_and_survives_new_copies():
+    first = [picture(7, fingerprint(), "first"), picture(9, fingerprint(flipped(PHOTO, 2)), "copy")]
+    later = first + [picture(3_000, fingerprint(dhash=flipped(PHOTO, 1)), "another copy")]
+    [before], [after] = group_near_duplicates(first), group_near_duplicates(later)
+    assert before.key == after.key == "first"
+    assert after.ids == (7, 9, 3_000)
+
+
+def test_groups_do_not_depend_on_the_order_pictures_come_in():
+    rng = random.Random(3)
+    library = [picture(i, fingerprint(ahash=flipped(PHOTO, rng.randrange(30)))) for i in range(12)]
+    library += [picture(100 + i, fingerprint(rng.getrandbits(64), rng.getrandbits(64))) for i in range(12)]
+    shuffled = library[:]
+    rng.shuffle(shuffled)
+    assert group_near_duplicates(shuffled) == group_near_duplicates(library) != []
+
+
+def test_shots_with_different_capture_records_stay_apart_however_alike():
+    burst = [picture(1, fingerprint(), shot=BURST[0]), picture(2, fingerprint(), shot=BURST[1])]
+    assert group_near_duplicates(burst) == []
+
+
+def test_a_copy_without_a_record_joins_the_shot_it_is_clearly_closest_to():
+    library = [
+        picture(1, fingerprint(), shot=BURST[0]),
+        picture(2, fingerprint(ahash=flipped(PHOTO, 10)), shot=BURST[1]),
+        picture(3, fingerprint(ahash=flipped(PHOTO, 9))),  # sent by a messenger: 1 bit from 2, 9 from 1
+        picture(4, fingerprint(ahash=flipped(PHOTO, 10)), shot=BURST[1][:-3]),  # an edit that lost sub-seconds
+    ]
+    assert [group.ids for group in group_near_duplicates(library)] == [(2, 3, 4)]
+
+
+def test_copies_about_as_close_to_two_shots_join_neither():
+    library = [
+        picture(1, fingerprint(), shot=BURST[0]),
+        picture(2, fingerprint(ahash=flipped(PHOTO, 4)), shot=BURST[1]),
+        picture(3, fingerprint(ahash=flipped(PHOTO, 2))),  # 2 bits from each: it could copy either
+        picture(4, fingerprint(ahash=flipped(PHOTO, 3))),  # another copy, 1 bit closer to 2: as unsure
+    ]
+    assert group_near_duplicates(library) == []
+    # With no margin, one bit closer is close enough.
+    assert [group.ids for group in group_near_duplicates(library, margin=0)] == [(2, 4)]
+
+
+def test_copies_do_not_chain_unlike_pictures_together():
+    # Each step changes 20 more bits of the mean hash: neighbours are near, the ends are not alike.
+    steps = [picture(i, fingerprint(ahash=flipped(PHOTO, 20 * i))) for i in range(4)]
+    [group] = group_near_duplicates(steps)
+    assert group.ids == (0, 1, 2)  # 0 and 2 are 40 bits apart; 3 would be 60 from 0
+    assert [g.ids for g in group_near_duplicates(steps, max_spread=192)] == [(0, 1, 2, 3)]
+
+
+def test_pictures_without_a_fingerprint_are_left_out():
+    library = [picture(1, fingerprint()), picture(2, ""), picture(3, fingerprint(flipped(PHOTO, 1)))]
+    assert [group.ids for group in group_near_duplicates(library)] == [(1, 3)]
+
+
+def test_a_malformed_fingerprint_is_refused():
+    with pytest.raises(ValueError, match="48 hex digits"):
+        group_near_duplicates([picture(1, "abc"), picture(2, fingerprint())])
+
+
+def brute_force_pairs(words, max_distance, index_radius):
+    found = []
+    for i, j in combinations(range(len(words)), 2):
+        differing = [bin(int(a) ^ int(b)).count("1") for a, b in zip(words[i], words[j])]
+        if differing[1] <= index_radius and sum(differing) <= max_distance:  # dhash is indexed
+            found.append((sum(differing), i, j))
+    return sorted(found)
+
+
+def random_bits(rng: random.Random, count: int) -> int:
+    """A 64-bit mask of `count` bits, or fewer when the same bit comes twice."""
+    mask = 0
+    for _ in range(count):
+        mask ^= 1 << rng.randrange(64)
+    return mask
+
+
+def random_library_with_neighbours(size: int, seed: int) -> np.ndarray:
+    """Random fingerprints, and as many again each some bits away from one of them."""
+    rng = random.Random(seed)
+    words = [[rng.getrandbits(64) for _ in range(3)] for _ in range(size)]
+    for base in words[:size]:
+        words.append([word ^ random_bits(rng, rng.randrange(16)) for word in base])
+    return fingerprint_words([fingerprint(*w) for w in words])
+
+
+@pytest.mark.parametrize("index_radius", [3, 7, INDEX_RADIUS])
+def test_the_index_finds_exactly_the_near_pairs(index_radius):
+    words = random_library_with_neighbours(300, seed=index_radius)
+    first, second, distances = near_pairs(words, max_distance=MAX_DISTANCE, index_radius=index_radius)
+    expected = brute_force_pairs(words, MAX_DISTANCE, index_radius)
+    assert list(zip(distances.tolist(), first.tolist(), second.tolist())) == expected
+    at_the_radius = [bin(int(words[i, 1] ^ words[j, 1])).count("1") == index_radius for _, i, j in expected]
+    assert len(expected) > 50 and any(at_the_radius)
+
+
+def test_small_batches_give_the_same_pairs(monkeypatch):
+    words = random_library_with_neighbours(200, seed=1)
+    expected = [array.tolist() for array in near_pairs(words)]
+    monkeypatch.setattr(near_duplicates, "BATCH", 5)
+    assert [array.tolist() for array in near_pairs(words)] == expected
+
+
+def test_the_index_refuses_a_radius_it_cannot_search():
+    with pytest.raises(ValueError, match="at most 11 bits"):
+        near_pairs(fingerprint_words([fingerprint()]), index_radius=12)
+
+
+# A slice of the evaluation set: small photos, chosen for the traps they hold.
+SLICE = [
+    "immich/metadata/faces/portrait.jpg",  # and a copy stored rotated, with labels drawn on it
+    "immich/metadata/faces/portrait-orientation-6.jpg",
+    "drewnoakes/jpg/Issue 600 (1).jpg",  # and the same Jupiter with an offset added to its time
+    "drewnoakes/jpg/Issue 600 (2).jpg",
+    "exif-samples/jpg/hdr/canon_hdr_NO.jpg",  # and _YES: the same lamp, another exposure 26 s later
+    "exif-samples/jpg/hdr/canon_hdr_YES.jpg",
+    "digicam/HP/Photosmart 735/HPIM1006.JPG",  # and 1007: one colour chart, two shots 6 s apart
+    "digicam/HP/Photosmart 735/HPIM1007.JPG",
+    "immich/albums/nature/prairie_falcon.jpg",
+    "libheif/examples/example.heic",
+    "immich/formats/png/density_plot.png",
+]
+
+
+def test_precision_and_recall_on_a_slice_of_the_evaluation_set(corpus, tmp_path):
+    samples = evaluation_set.build(corpus, tmp_path, evaluation_set.originals(corpus, only=SLICE))
+    score = evaluation_set.score(samples, group_near_duplicates(evaluation_set.library(samples)))
+    assert len({sample.picture for sample in samples}) == len(SLICE) - 2
+    assert score.precision >= 0.99, score.wrong
+    assert score.recall >= 0.95
+
+
+def test_copies_that_could_be_either_of_two_exposures_join_neither(corpus, tmp_path):
+    # Two exposures of one chart on a tripod, 9 s apart: a copy that lost its capture record is as
+    # close to the other exposure as to its own, so only the copies that kept it are grouped.
+    pair = ["digicam/Canon/EOS RP/_MG_0635.JPG", "digicam/Canon/EOS RP/_MG_0636.JPG"]
+    samples = evaluation_set.build(corpus, tmp_path, evaluation_set.originals(corpus, only=pair))
+    groups = group_near_duplicates(evaluation_set.library(samples))
+    kept_record = sorted(v.name for v in evaluation_set.VARIANTS if v.keeps_metadata)
+    assert [sorted(samples[i].variant for i in group.ids) for group in groups] == [
+        sorted(["original", *kept_record])
+    ] * 2
+    assert [{samples[i].original for i in group.ids} for group in groups] == [{pair[0]}, {pair[1]}]
