@@ -19,7 +19,7 @@ from django_q.models import OrmQ, Schedule
 
 from jobs.models import File, Job
 from jobs.pipeline.video import probe_video
-from jobs.services.control import retry_failed_files
+from jobs.services.control import jobs_with_queued_batches, recover_stalled_jobs, retry_failed_files
 from jobs.services.imports import create_path_job
 from jobs.services.processing import Results, _claim, analyse_file, process_batch
 from tests.conftest import manage, wait_for
@@ -48,7 +48,7 @@ def assert_every_file_counted_once(job: Job) -> None:
     assert job.error_count == sum(f.status == File.Status.FAILED for f in files)
     # One thumbnail per file that has one, under the file's own name: none written beside another.
     assert thumbnails_on_disk(job) == sorted(Path(f.thumbnail.name).name for f in files if f.thumbnail)
-    assert not OrmQ.objects.exists()
+    assert job.id not in jobs_with_queued_batches()  # every batch ran and left the queue
 
 
 @pytest.fixture
@@ -235,3 +235,16 @@ def test_a_full_disk_fails_files_with_a_clear_error_and_a_retry_finishes_them(co
     assert_every_file_counted_once(job)
     assert job.error_count == 0
     assert len(thumbnails_on_disk(job)) == 3
+
+
+@pytest.mark.django_db
+def test_recovery_leaves_a_quiet_job_alone_while_its_batches_wait_on_the_queue(
+    copy_media, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = create_path_job(path=copy_media("elodie/plain.jpg", "elodie/no-exif.jpg"))
+    Job.objects.filter(id=job.id).update(created_at=timezone.now() - timedelta(hours=1))  # long quiet
+    queued = OrmQ.objects.count()
+
+    assert jobs_with_queued_batches() == {job.id}
+    assert recover_stalled_jobs() == [] and OrmQ.objects.count() == queued  # nothing queued twice

@@ -20,9 +20,12 @@ def thumbnail(file: File, size: str = "small") -> str:
 
 
 def capture_time(file: File) -> str:
-    """The capture time as the file tells it, with its own UTC offset."""
+    """The capture time as the file tells it, with its own UTC offset; milliseconds when the file
+    records them (they tell the shots of a burst apart)."""
     value = file.capture_time
-    return value.replace(microsecond=0).isoformat(sep=" ") if value else "—"
+    if value is None:
+        return "—"
+    return value.isoformat(sep=" ", timespec="milliseconds" if value.microsecond else "seconds")
 
 
 def moment(value: datetime | None) -> str:

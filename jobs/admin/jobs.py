@@ -110,14 +110,14 @@ class JobAdmin(admin.ModelAdmin):
         happened to each and why a refused one was refused."""
         changed = 0
         for job in jobs:
-            if action == "retry":
-                count = retry_failed_files(job=job)
-                if count:
-                    self.message_user(request, f"Job {job.pk}: {count} failed files queued again.", messages.SUCCESS)
-                else:
-                    self.message_user(request, f"Job {job.pk} has no failed files to retry.", messages.WARNING)
-                continue
             try:
+                if action == "retry":
+                    count = retry_failed_files(job=job)
+                    if count:
+                        self.message_user(request, f"Job {job.pk}: {count} failed files queued again.", messages.SUCCESS)
+                    else:
+                        self.message_user(request, f"Job {job.pk} has no failed files to retry.", messages.WARNING)
+                    continue
                 control_job(job=job, action=action)
             except ActionRefused as refused:
                 self.message_user(request, f"Job {job.pk}: {refused}", messages.WARNING)

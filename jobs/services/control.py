@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django_q.models import OrmQ
 
@@ -23,7 +23,7 @@ class ActionRefused(Exception):
         self.job = job
         self.action = action
         self.allowed_actions = job.allowed_actions()
-        if action not in Job.ACTIONS:
+        if action not in _PAST:
             message = f"Unknown action '{action}'."
         else:
             message = f"A {job.status} job cannot be {_PAST[action]}."
@@ -31,7 +31,7 @@ class ActionRefused(Exception):
         super().__init__(f"{message} Allowed now: {allowed}.")
 
 
-_PAST = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+_PAST = {"pause": "paused", "resume": "resumed", "cancel": "cancelled", "retry": "retried"}
 
 
 def control_job(*, job: Job, action: str) -> Job:
@@ -56,22 +56,29 @@ def control_job(*, job: Job, action: str) -> Job:
 
 
 def retry_failed_files(*, job: Job) -> int:
-    """Put the job's failed files back on the queue; the job runs again. Returns how many."""
+    """Put the job's failed files back on the queue. A finished job runs again, a running one
+    takes them on, a paused one keeps them for its resume; a cancelled job is refused, since the
+    person stopped it. Returns how many files."""
+    retryable = [Job.Status.COMPLETED, Job.Status.FAILED, Job.Status.RUNNING, Job.Status.PAUSED]
     with transaction.atomic():
+        # The job's row first: its state cannot change under us (and cancel cannot slip in).
+        taken = Job.objects.filter(id=job.id, status__in=retryable).update(last_progress_at=timezone.now())
+        if not taken:
+            job.refresh_from_db()
+            raise ActionRefused(job, "retry")
         failed = File.objects.filter(job=job, status=File.Status.FAILED)
         count = failed.update(status=File.Status.PENDING, error="", attempts=0, claimed_by="", processed_at=None)
-        if not count:
-            return 0
-        Job.objects.filter(id=job.id).update(
-            status=Job.Status.RUNNING,
-            progress_current=F("progress_current") - count,
-            error_count=F("error_count") - count,
-            completed_at=None,
-            failure="",
-            last_progress_at=timezone.now(),
-        )
+        if count:
+            Job.objects.filter(id=job.id).update(
+                status=Case(When(status=Job.Status.PAUSED, then=Value(Job.Status.PAUSED)), default=Value(Job.Status.RUNNING)),
+                progress_current=F("progress_current") - count,
+                error_count=F("error_count") - count,
+                completed_at=None,
+                failure="",
+            )
         job.refresh_from_db()
-        transaction.on_commit(lambda: enqueue_job(job))
+        if count and job.status == Job.Status.RUNNING:
+            transaction.on_commit(lambda: enqueue_job(job))
     return count
 
 
@@ -86,7 +93,7 @@ def recover_stalled_jobs(*, quiet_seconds: float = 60) -> list[int]:
     the jobs re-queued."""
     if OrmQ.objects.count() > RECOVERY_QUEUE_LIMIT:
         return []
-    queued = _jobs_with_queued_batches()
+    queued = jobs_with_queued_batches()
     quiet_since = timezone.now() - timedelta(seconds=quiet_seconds)
     recovered = []
     for job in Job.objects.filter(status__in=[Job.Status.PENDING, Job.Status.RUNNING]).exclude(id__in=queued):
@@ -101,13 +108,12 @@ def recover_stalled_jobs(*, quiet_seconds: float = 60) -> list[int]:
     return recovered
 
 
-def _jobs_with_queued_batches() -> set[int]:
+def jobs_with_queued_batches() -> set[int]:
+    """The jobs that have a batch on the queue, waiting or being worked on."""
     jobs = set()
     for row in OrmQ.objects.all().iterator():
-        try:
-            task = row.task()
-        except Exception:  # a payload signed with another key cannot be ours
-            continue
-        if task.get("func") == "jobs.tasks.process_batch":
-            jobs.add(task["args"][0])
+        # A payload this process cannot read (signed with another key) is not ours: django-q2
+        # answers it with a placeholder task that has no func.
+        if row.task.get("func") == "jobs.tasks.process_batch":
+            jobs.add(row.task["args"][0])
     return jobs

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from jobs.batching import batched
 from jobs.models import File, Job
+from jobs.services.duplicates import refresh_duplicate_groups
 from jobs.services.imports import ImportRefused, create_path_job
 from jobs.services.processing import finish_job_if_done, process_batch
 
@@ -69,6 +70,8 @@ class Command(BaseCommand):
             process_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=token)
             self._show(job, bar)
         finish_job_if_done(job.id)
+        # With no cluster running, the library's duplicate groups are brought up to date here.
+        refresh_duplicate_groups(job=job)
 
     def _follow(self, job, bar):
         try:
