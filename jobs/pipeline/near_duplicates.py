@@ -248,10 +248,10 @@ def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) 
             continue
         if any(different_shots(x, y) for x in a.shots for y in b.shots):
             continue
-        if (len(a.members) > 1 or len(b.members) > 1) and _spread(words, a.members, b.members) > max_spread:
-            continue
         if len(a.members) < len(b.members):
             a, b = b, a
+        if len(a.members) > 1 and _spread(words, a.members, b.members) > max_spread:
+            continue
         for content in b.members:
             group_of[content] = a
         a.members += b.members
@@ -260,10 +260,11 @@ def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) 
     return sorted(sorted(group.members) for group in groups if len(group.members) > 1)
 
 
-def _spread(words: np.ndarray, a: list[int], b: list[int]) -> int:
-    """The largest distance between a member of `a` and a member of `b`."""
-    difference = words[a][:, None, :] ^ words[b][None, :, :]
-    return int(np.bitwise_count(difference).sum(axis=2).max())
+def _spread(words: np.ndarray, larger: list[int], smaller: list[int]) -> int:
+    """The largest distance between a member of one group and a member of the other, one member
+    of the smaller at a time so that memory stays linear even when two large groups meet."""
+    members = words[larger]
+    return max(int(np.bitwise_count(members ^ words[content]).sum(axis=1).max()) for content in smaller)
 
 
 def _near_group(contents: list[_Content]) -> NearGroup:
