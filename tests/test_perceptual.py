@@ -157,5 +157,6 @@ def test_records_missing_a_part_match_any():
     assert not different_shots(full, "Apple iPhone XR|2020:04:17 10:03:42|")
     assert not different_shots(full, "|2020:04:17 10:03:42|144")
     assert not different_shots(full, None)
+    assert not different_shots(full, "")
     assert different_shots(full, "Apple iPhone XR|2020:04:17 10:03:43|")
     assert different_shots(full, "Canon EOS RP|2020:04:17 10:03:42|144")

@@ -104,7 +104,9 @@ def _contents(pictures: Iterable[Picture]) -> list[_Content]:
             continue
         content = by_sha256.get(picture.sha256)
         if content is None:
-            by_sha256[picture.sha256] = _Content([picture.id], picture.sha256, picture.fingerprint, picture.shot)
+            # A blank record (as a database stores "none") is no record.
+            shot = picture.shot or None
+            by_sha256[picture.sha256] = _Content([picture.id], picture.sha256, picture.fingerprint, shot)
         else:
             content.ids.append(picture.id)
     # Ordered by lowest id, so that ties are broken in import order and results do not depend on

@@ -91,7 +91,7 @@ def different_shots(a: str | None, b: str | None) -> bool:
     """Whether two capture records belong to different shots: their original times differ, or
     their cameras or sub-seconds do where both records have them (some editors and apps drop those
     tags and keep the time)."""
-    if a is None or b is None:
+    if not a or not b:
         return False
     camera_a, taken_a, subsec_a = a.rsplit("|", 2)
     camera_b, taken_b, subsec_b = b.rsplit("|", 2)
