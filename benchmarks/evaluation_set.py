@@ -13,10 +13,11 @@ import hashlib
 import os
 import random
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from jobs.pipeline.near_duplicates import NearGroup, Picture
 from jobs.pipeline.perceptual import fingerprint, flattened, shot_identity
 
 pillow_heif.register_heif_opener()
+# Some corpus files carry damaged EXIF, which is why they are there; Pillow reads past it and warns
+# on every open, which would bury the figures.
+warnings.filterwarnings("ignore", message="(Corrupt EXIF data|Metadata Warning)", category=UserWarning)
 
 DEFAULT_CORPUS = "/work/shared/corpus"
 
@@ -46,12 +50,15 @@ SAME_PICTURE = [
     # an annotated copy, and the check that orientation is applied before fingerprinting.
     {"immich/metadata/faces/portrait.jpg", "immich/metadata/faces/portrait-orientation-6.jpg"},
 ]
-# Look-alikes that are *different* pictures (kept apart by their capture records, and by the grouping
-# when a copy lost them): the iPhone XR burst IMG_3580-3582 (same second, other sub-second),
-# IMG_3578/3589 of the same colour chart seconds apart, the Canon EOS RP _MG_0635/_MG_0636 and
-# EOS 5D _K6A7945/_K6A7946 pairs (two exposures each, 9 and 14 s apart), the same chart shot by the HP,
-# Nikon, Panasonic and Sony cameras, and canon_hdr_NO/_YES: the camera's single exposure and its
-# HDR merge, 26 s apart and framed differently, which a person keeps as two photos.
+# Look-alikes are different pictures of one subject, kept apart by their capture records and, for a
+# copy that lost its record, by the grouping's margin rather than by the fingerprint alone. Every
+# digicam/ photo shows the same colour chart, shot by many cameras: the iPhone XR burst IMG_3580-3582
+# (same second, other sub-second) and IMG_3578/3589 seconds apart, the Canon EOS RP _MG_0635/_MG_0636
+# and EOS 5D _K6A7945/_K6A7946 pairs (two exposures each, 9 and 14 s apart), the HP, Nikon, Panasonic
+# and Sony pairs. canon_hdr_NO/_YES are the camera's single exposure and its HDR merge of the same
+# lamp, 26 s apart and framed differently: two photos a person keeps, so two pictures.
+LOOK_ALIKE_FOLDER = "digicam/"
+LOOK_ALIKE_PAIR = {"exif-samples/jpg/hdr/canon_hdr_NO.jpg", "exif-samples/jpg/hdr/canon_hdr_YES.jpg"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,15 @@ class Sample:
     picture: str
     variant: str
     sha256: str
+
+
+def subject(sample: Sample) -> str:
+    """What a sample shows, as far as look-alikes go: the chart, the lamp, or its own picture."""
+    if sample.original.startswith(LOOK_ALIKE_FOLDER):
+        return "colour chart"
+    if sample.original in LOOK_ALIKE_PAIR:
+        return "lamp"
+    return sample.picture
 
 
 def originals(corpus: Path, only: Iterable[str] | None = None) -> list[Original]:
@@ -100,7 +116,7 @@ class Variant:
     suffix: str
     # A messenger or a screenshot drops the capture record; an export or an edit keeps it.
     keeps_metadata: bool
-    options: tuple[tuple[str, object], ...] = ()
+    options: dict = field(default_factory=dict)  # for Image.save
 
 
 def _scale(factor: float) -> Callable[[Image.Image, random.Random], Image.Image]:
@@ -128,16 +144,18 @@ def _same(image: Image.Image, _: random.Random) -> Image.Image:
     return image
 
 
+# x265's ultrafast preset: real HEVC coding, in a seventh of the default's seconds per photo.
+ULTRAFAST = {"preset": "ultrafast"}
+
 VARIANTS = [
-    Variant("half", _scale(1 / 2), "JPEG", ".jpg", keeps_metadata=False, options=(("quality", 85),)),
-    Variant("quarter", _scale(1 / 4), "JPEG", ".jpg", keeps_metadata=False, options=(("quality", 85),)),
-    Variant("quality20", _same, "JPEG", ".jpg", keeps_metadata=False, options=(("quality", 20),)),
+    Variant("half", _scale(1 / 2), "JPEG", ".jpg", keeps_metadata=False, options={"quality": 85}),
+    Variant("quarter", _scale(1 / 4), "JPEG", ".jpg", keeps_metadata=False, options={"quality": 85}),
+    Variant("quality20", _same, "JPEG", ".jpg", keeps_metadata=False, options={"quality": 20}),
     # compress_level 1: the pixels are what matter, and level 6 takes seconds per 12-MP photo.
-    Variant("png", _same, "PNG", ".png", keeps_metadata=False, options=(("compress_level", 1),)),
-    # x265's ultrafast preset: real HEVC coding at a seventh of the default's seconds per photo.
-    Variant("heic", _same, "HEIF", ".heic", keeps_metadata=True, options=(("quality", 60), ("enc_params", {"preset": "ultrafast"}))),
-    Variant("crop", _crop, "JPEG", ".jpg", keeps_metadata=True, options=(("quality", 90),)),
-    Variant("bright", _brighten, "JPEG", ".jpg", keeps_metadata=True, options=(("quality", 90),)),
+    Variant("png", _same, "PNG", ".png", keeps_metadata=False, options={"compress_level": 1}),
+    Variant("heic", _same, "HEIF", ".heic", keeps_metadata=True, options={"quality": 60, "enc_params": ULTRAFAST}),
+    Variant("crop", _crop, "JPEG", ".jpg", keeps_metadata=True, options={"quality": 90}),
+    Variant("bright", _brighten, "JPEG", ".jpg", keeps_metadata=True, options={"quality": 90}),
 ]
 
 
@@ -164,10 +182,8 @@ def _build_one(job: tuple[Path, Path, int, Original]) -> list[Sample]:
     rng = random.Random(photo.sha256)
     for variant in VARIANTS:
         target = folder / (variant.name + variant.suffix)
-        options = dict(variant.options)
-        if variant.keeps_metadata:
-            options["exif"] = exif
-        variant.edit(oriented, rng).save(target, variant.format, **options)
+        exif_option = {"exif": exif} if variant.keeps_metadata else {}
+        variant.edit(oriented, rng).save(target, variant.format, **variant.options, **exif_option)
         samples.append(Sample(target, photo.path, photo.picture, variant.name, _sha256(target)))
     return samples
 

@@ -17,21 +17,26 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import evaluation_set  # noqa: E402
 from jobs.pipeline.near_duplicates import (  # noqa: E402
     INDEX_RADIUS,
+    INDEXED_WORD,
+    MARGIN,
     MAX_DISTANCE,
     MAX_SPREAD,
     Picture,
     fingerprint_words,
     group_near_duplicates,
+    index_candidates,
     near_pairs,
 )
 from jobs.pipeline.perceptual import distance  # noqa: E402
@@ -45,18 +50,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000,100000", help="library sizes to time, comma-separated")
     args = parser.parse_args()
     corpus = args.corpus or evaluation_set.corpus_dir()
+    real_fingerprints = []
     if corpus is None or not (corpus / "MANIFEST.tsv").is_file():
         print("Evaluation skipped: no corpus (pass its folder or set MEDIAIMPORT_CORPUS).")
     else:
-        evaluate(corpus)
+        real_fingerprints = evaluate(corpus)
     print()
-    time_grouping([int(size) for size in args.sizes.split(",")])
+    time_grouping([int(size) for size in args.sizes.split(",")], real_fingerprints)
 
 
 # Part 1: quality.
 
 
-def evaluate(corpus: Path) -> None:
+def evaluate(corpus: Path) -> list[str]:
+    """Prints the figures; returns the fingerprints of the distinct pictures' originals."""
     photos = evaluation_set.originals(corpus)
     with tempfile.TemporaryDirectory(prefix="near-duplicates-") as folder:
         started = time.perf_counter()
@@ -71,8 +78,12 @@ def evaluate(corpus: Path) -> None:
     if missing:
         print(f"No fingerprint (too small or featureless), some or all files of: {', '.join(missing)}")
     _print_variant_distances(samples, library)
+    _print_hash_choice(samples, library)
 
-    print(f"\nThresholds: MAX_DISTANCE={MAX_DISTANCE}, INDEX_RADIUS={INDEX_RADIUS}, MAX_SPREAD={MAX_SPREAD}")
+    print(
+        f"\nThresholds: MAX_DISTANCE={MAX_DISTANCE}, INDEX_RADIUS={INDEX_RADIUS}, MAX_SPREAD={MAX_SPREAD}, "
+        f"MARGIN={MARGIN}"
+    )
     groups = group_near_duplicates(library)
     score = evaluation_set.score(samples, groups)
     print(
@@ -87,6 +98,8 @@ def evaluate(corpus: Path) -> None:
     for name, pictures, options in _sweep(library):
         score = evaluation_set.score(samples, group_near_duplicates(pictures, **options))
         print(f"  {name:<34} {score.precision:.4f} / {score.recall:.4f}")
+    originals = {s.picture: p.fingerprint for s, p in zip(samples, library) if s.variant == "original"}
+    return [fingerprint for fingerprint in originals.values() if fingerprint]
 
 
 def _print_variant_distances(samples, library) -> None:
@@ -103,6 +116,31 @@ def _print_variant_distances(samples, library) -> None:
             f"  {variant:<10} {median(distances):>4.0f} {distances[int(0.95 * (len(distances) - 1))]:>4}"
             f" {distances[-1]:>4}"
         )
+
+
+def _print_hash_choice(samples, library) -> None:
+    """How well each hash, and each sum of hashes, keeps copies close and different pictures apart."""
+    kept = [i for i, picture in enumerate(library) if picture.fingerprint]
+    words = fingerprint_words([library[i].fingerprint for i in kept])
+    picture = np.array([samples[i].picture for i in kept])
+    subject = np.array([evaluation_set.subject(samples[i]) for i in kept])
+    first, second = np.triu_indices(len(kept), 1)
+    same = picture[first] == picture[second]
+    unrelated = subject[first] != subject[second]
+    per_hash = np.bitwise_count(words[first] ^ words[second]).astype(np.int32)
+    print("Bits apart, for each hash and sum of hashes: same picture (95th percentile, 99th, largest),")
+    print("and the closest different pictures (unrelated subjects; look-alikes, whose records tell them apart)")
+    for hashes in ((0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2)):
+        apart = per_hash[:, hashes].sum(axis=1)
+        copies = np.percentile(apart[same], [95, 99]).astype(int).tolist() + [int(apart[same].max())]
+        name = " + ".join(HASH_NAMES[h] for h in hashes)
+        print(
+            f"  {name:<22} {copies[0]:>4} {copies[1]:>4} {copies[2]:>4}   "
+            f"{int(apart[unrelated].min()):>4} {int(apart[~same & ~unrelated].min()):>4}"
+        )
+
+
+HASH_NAMES = ("phash", "dhash", "ahash")
 
 
 def _print_variants_found(samples, groups) -> None:
@@ -124,71 +162,104 @@ def _sweep(library):
         yield f"INDEX_RADIUS={index_radius}", library, {"index_radius": index_radius}
     for max_spread in (MAX_DISTANCE, 192):
         yield f"MAX_SPREAD={max_spread}", library, {"max_spread": max_spread}
+    for margin in (0, 2, 8):
+        yield f"MARGIN={margin}", library, {"margin": margin}
     yield "capture records ignored", [replace(picture, shot=None) for picture in library], {}
 
 
 # Part 2: speed.
 
 
-def synthetic_library(size: int, seed: int = 8) -> list[Picture]:
+def random_hashes(rng: random.Random) -> list[int]:
+    return [rng.getrandbits(64) for _ in range(3)]
+
+
+def recombined_hashes(fingerprints: list[str]) -> Callable[[random.Random], list[int]]:
+    """Hashes whose every 16-bit chunk comes from a real photo's fingerprint (a different photo for
+    each chunk) with a few bits flipped. Real photos' chunks are uneven, which the index feels:
+    lookups return more candidates than for random bits. Drawing from a few hundred photos makes
+    them more uneven still, so this is a harsher load than a real library's."""
+    chunks = [[(word >> shift) & 0xFFFF for word in _words(f) for shift in (0, 16, 32, 48)] for f in fingerprints]
+
+    def make(rng: random.Random) -> list[int]:
+        words = []
+        for word in range(3):
+            value = sum(rng.choice(chunks)[4 * word + part] << (16 * part) for part in range(4))
+            words.append(_flip(rng, value, 3))
+        return words
+
+    return make
+
+
+def synthetic_library(size: int, hashes: Callable[[random.Random], list[int]], seed: int = 8) -> list[Picture]:
     """A library shaped like a family's: most photos unrelated, some bursts of look-alike shots,
-    and a fifth of the files copies of another (resized, re-sent, edited; a few byte for byte).
-    The hashes are random bits, which spreads them over the index evenly; docs/duplicates.md
-    discusses what real, less even, hashes cost."""
+    and a fifth of the files copies of another (resized, re-sent, edited; a few byte for byte)."""
     rng = random.Random(seed)
     pictures: list[Picture] = []
 
-    def add(fingerprint_: str, shot: str | None, sha256: str | None = None) -> None:
+    def add(words: list[int], shot: str | None, sha256: str | None = None) -> None:
         number = len(pictures)
-        pictures.append(Picture(number, fingerprint_, sha256 or f"{number:064x}", shot))
+        pictures.append(Picture(number, _hex(words), sha256 or f"{number:064x}", shot))
 
     while len(pictures) < size:
         roll = rng.random()
-        base = [rng.getrandbits(64) for _ in range(3)]
-        if roll < 0.02:  # a burst of five shots a second apart
-            for shot in range(5):
-                add(_near(rng, base, 3), f"Phone|2024:05:{len(pictures) % 28 + 1:02d} 10:00:{shot:02d}|")
+        base = hashes(rng)
+        if roll < 0.02:  # a burst of five shots within one second
+            for frame in range(1, 6):
+                add([_flip(rng, word, 3) for word in base], f"Phone|burst {len(pictures)}|{frame}")
         else:
-            add(_hex(base), f"Camera|{len(pictures)}|")
+            add(base, f"Camera|{len(pictures)}|")
+            original = pictures[-1]
             if roll < 0.2:  # and one or two copies of it
                 for _ in range(rng.randint(1, 2)):
                     if rng.random() < 0.2:
-                        add(pictures[-1].fingerprint, pictures[-1].shot, pictures[-1].sha256)
+                        add(base, original.shot, original.sha256)
                     else:
-                        add(_near(rng, base, 6), None)
+                        add([_flip(rng, word, 6) for word in base], None)
     return pictures[:size]
 
 
-def _near(rng: random.Random, words: list[int], bits: int) -> str:
-    """A fingerprint up to `bits` bits away from `words` in each hash."""
-    flipped = []
-    for word in words:
-        for _ in range(rng.randint(0, bits)):
-            word ^= 1 << rng.randrange(64)
-        flipped.append(word)
-    return _hex(flipped)
+def _flip(rng: random.Random, word: int, most: int) -> int:
+    """`word` with up to `most` random bits flipped."""
+    for _ in range(rng.randint(0, most)):
+        word ^= 1 << rng.randrange(64)
+    return word
+
+
+def _words(fingerprint: str) -> list[int]:
+    return [int(fingerprint[i : i + 16], 16) for i in range(0, len(fingerprint), 16)]
 
 
 def _hex(words: list[int]) -> str:
     return "".join(f"{word:016x}" for word in words)
 
 
-def time_grouping(sizes: list[int]) -> None:
-    print("Grouping synthetic libraries (best of 3 runs; peak memory of the grouping, by tracemalloc):")
-    print(f"  {'pictures':>9} {'near pairs':>10} {'groups':>7} {'seconds':>8} {'peak MiB':>9}")
-    for size in sizes:
-        library = synthetic_library(size)
-        pairs = len(near_pairs(fingerprint_words([p.fingerprint for p in library]))[0])
-        timings = []
-        for _ in range(3):
-            started = time.perf_counter()
-            groups = group_near_duplicates(library)
-            timings.append(time.perf_counter() - started)
-        tracemalloc.start()
-        group_near_duplicates(library)
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-        print(f"  {size:>9,} {pairs:>10,} {len(groups):>7,} {min(timings):>8.2f} {peak:>9.1f}")
+def time_grouping(sizes: list[int], real_fingerprints: list[str]) -> None:
+    sources = [("random bits", random_hashes)]
+    if real_fingerprints:
+        label = f"chunks of the {len(real_fingerprints)} corpus photos' hashes"
+        sources.append((label, recombined_hashes(real_fingerprints)))
+    print("Grouping synthetic libraries: best of 3 runs; peak memory of one run, by tracemalloc")
+    for label, hashes in sources:
+        print(f"Hashes from {label}:")
+        print(f"  {'pictures':>9} {'candidates':>11} {'near pairs':>10} {'groups':>7} {'seconds':>8} {'peak MiB':>9}")
+        for size in sizes:
+            library = synthetic_library(size, hashes)
+            words = fingerprint_words([picture.fingerprint for picture in library])
+            candidates = sum(len(first) for first, _ in index_candidates(words[:, INDEXED_WORD], INDEX_RADIUS))
+            pairs = len(near_pairs(words)[0])
+            timings = []
+            for _ in range(3):
+                started = time.perf_counter()
+                groups = group_near_duplicates(library)
+                timings.append(time.perf_counter() - started)
+            tracemalloc.start()
+            group_near_duplicates(library)
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            print(
+                f"  {size:>9,} {candidates:>11,} {pairs:>10,} {len(groups):>7,} {min(timings):>8.2f} {peak:>9.1f}"
+            )
 
 
 if __name__ == "__main__":

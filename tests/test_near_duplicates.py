@@ -86,6 +86,15 @@ def test_a_copy_without_a_record_joins_the_shot_it_is_clearly_closest_to():
     assert [group.ids for group in group_near_duplicates(library)] == [(2, 3, 4)]
 
 
+def test_a_blank_record_is_no_record():
+    library = [
+        picture(1, fingerprint(), shot=BURST[0]),
+        picture(2, fingerprint(ahash=flipped(PHOTO, 10)), shot=BURST[1]),
+        picture(3, fingerprint(ahash=flipped(PHOTO, 9)), shot=""),  # as a CharField stores none
+    ]
+    assert [group.ids for group in group_near_duplicates(library)] == [(2, 3)]
+
+
 def test_copies_about_as_close_to_two_shots_join_neither():
     library = [
         picture(1, fingerprint(), shot=BURST[0]),

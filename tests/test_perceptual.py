@@ -148,6 +148,8 @@ def test_capture_records_are_clean_and_short():
     assert shot_identity(padded) == "NIKON E775|2001:07:21 11:07:17|5"
     long = shot_identity(exif_with(model="x" * 300, taken="2001:07:21 11:07:17", subsec="12"))
     assert len(long) == 200 and long.endswith("|2001:07:21 11:07:17|12")
+    damaged = shot_identity(exif_with(make="Canon", taken="2001:07:21 11:07:17" + "?" * 300, subsec="9" * 300))
+    assert len(damaged) <= 200 and damaged.startswith("Canon|2001:07:21 11:07:17")
 
 
 def test_records_missing_a_part_match_any():
@@ -155,5 +157,6 @@ def test_records_missing_a_part_match_any():
     assert not different_shots(full, "Apple iPhone XR|2020:04:17 10:03:42|")
     assert not different_shots(full, "|2020:04:17 10:03:42|144")
     assert not different_shots(full, None)
+    assert not different_shots(full, "")
     assert different_shots(full, "Apple iPhone XR|2020:04:17 10:03:43|")
     assert different_shots(full, "Canon EOS RP|2020:04:17 10:03:42|144")
