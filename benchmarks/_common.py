@@ -102,32 +102,51 @@ def stop_cluster(process: subprocess.Popen, timeout: float = 30) -> None:
             process.wait()
 
 
-class PeakMemory:
-    """Samples, in a thread, the summed RSS of some processes and all their descendants, read
-    from /proc; `peak` is the largest sum seen, in bytes."""
+class ProcessTreeWatch:
+    """Samples, in a thread, some processes and all their descendants from /proc: `peak_memory` is
+    the largest summed RSS seen (bytes; pages shared between forked processes count once per
+    process, so it errs high), `cpu_seconds` the CPU time they used while watched."""
 
     def __init__(self, *pids: int, interval: float = 0.05):
         self.pids = set(pids)
         self.interval = interval
-        self.peak = 0
+        self.peak_memory = 0
+        self._ticks: dict[int, int] = {}  # last CPU ticks seen, per process
+        self._baseline: dict[int, int] = {}  # CPU ticks of the processes already running at the start
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def watch(self, pid: int) -> None:
         self.pids.add(pid)
 
+    @property
+    def cpu_seconds(self) -> float:
+        ticks = sum(t - self._baseline.get(pid, 0) for pid, t in self._ticks.items())
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def __enter__(self):
+        self._sample()
+        self._baseline = dict(self._ticks)
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        self._sample()
 
     def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pids)))
-            self._stop.wait(self.interval)
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def _sample(self):
+        memory = 0
+        for pid in _tree(self.pids):
+            rss, ticks = _usage(pid)
+            memory += rss
+            if ticks:
+                self._ticks[pid] = ticks
+        self.peak_memory = max(self.peak_memory, memory)
 
 
 def _tree(roots: set[int]) -> set[int]:
@@ -148,12 +167,16 @@ def _tree(roots: set[int]) -> set[int]:
     return tree
 
 
-def _rss(pid: int) -> int:
+def _usage(pid: int) -> tuple[int, int]:
+    """The process's resident memory in bytes and the CPU ticks it has used (0, 0 once gone)."""
     try:
         with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError):
-        return 0
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return rss, int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0, 0
 
 
 def megabytes(n: int) -> str:

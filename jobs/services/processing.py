@@ -38,13 +38,14 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     file boundary once the job is no longer running (paused, cancelled)."""
     if not start_job(job_id):
         return
+    job = Job.objects.get(id=job_id)
     results = Results(job_id)
     try:
         for file_id in _unfinished_ids(job_id, first_id, last_id):
-            if _job_status(job_id) != Job.Status.RUNNING:
-                break
-            file = _claim(file_id, token)
+            file = _claim(job, file_id, token)
             if file is None:
+                if _job_status(job_id) != Job.Status.RUNNING:
+                    break  # paused or cancelled: stop at this file boundary
                 continue  # another batch has it
             if file.attempts > settings.MEDIAIMPORT_MAX_FILE_ATTEMPTS:
                 crashes = file.attempts - 1
@@ -178,20 +179,25 @@ def _job_status(job_id: int) -> str | None:
     return Job.objects.filter(id=job_id).values_list("status", flat=True).first()
 
 
-def _claim(file_id: int, token: str) -> File | None:
-    """Take the file for this batch, counting an attempt; None when another live batch has it.
+def _claim(job: Job, file_id: int, token: str) -> File | None:
+    """Take the file for this batch, counting an attempt; None when another live batch has it or
+    the job is no longer running.
 
     A file already marked processing is taken when this same batch had it (its task was handed out
     again because the worker died) or when its claim is older than the queue's retry time (the
-    batch that had it is gone)."""
+    batch that had it is gone). The job's status is part of the same conditional update, so a
+    pause or cancel is seen at the next file without a query of its own on every file."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
     claimable = Q(status=File.Status.PENDING) | Q(status=File.Status.PROCESSING) & (
         Q(claimed_by=token) | Q(claimed_at__lt=stale)
     )
-    taken = File.objects.filter(claimable, id=file_id).update(
+    running = Job.objects.filter(id=job.id, status=Job.Status.RUNNING).values("id")
+    taken = File.objects.filter(claimable, id=file_id, job__in=running).update(
         status=File.Status.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
     )
     if not taken:
         return None
-    return File.objects.select_related("job").get(id=file_id)
+    file = File.objects.get(id=file_id)
+    file.job = job  # the batch's job, loaded once, not once per file
+    return file
