@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -95,16 +96,28 @@ def staff(make_user):
 
 def subprocess_env(data_dir: Path, **extra) -> dict[str, str]:
     """Environment for manage.py subprocesses that share this test's database and data dir."""
-    database = connection.settings_dict["NAME"]
     env = {
         **os.environ,
         "MEDIAIMPORT_DATA_DIR": str(data_dir),
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": _database_url(connection.settings_dict),
         "MEDIAIMPORT_WORKERS": "2",
         "PYTHONUNBUFFERED": "1",
     }
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def _database_url(db: dict) -> str:
+    """A URL for the database this test runs on (the test database, not the configured one)."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        user += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "localhost"
+    if db["PORT"]:
+        host += f":{db['PORT']}"
+    return f"postgres://{user}@{host}/{quote(db['NAME'], safe='')}"
 
 
 def manage(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:

@@ -128,22 +128,34 @@ class Results:
 
 
 def _apply(file: File, analysis: Analysis) -> None:
-    file.error = analysis.error
+    file.error = _storable(analysis.error)
     file.size = analysis.size
     file.sha256 = analysis.sha256
     file.mime_type = analysis.mime_type
     file.width, file.height, file.duration = analysis.width, analysis.height, analysis.duration
-    file.camera, file.shot = analysis.camera, analysis.shot
+    file.camera, file.shot = _storable(analysis.camera), _storable(analysis.shot)
     capture = analysis.capture
     file.captured_at = capture.value
     file.capture_offset = int(capture.value.utcoffset().total_seconds() // 60) if capture.value else None
     file.confidence = capture.confidence
-    file.capture_source = capture.source
-    file.capture_evidence = [e.as_dict() for e in capture.evidence]
+    file.capture_source = _storable(capture.source)
+    file.capture_evidence = _storable([e.as_dict() for e in capture.evidence])
     file.capture_conflict = capture.conflict
     file.perceptual_hash = analysis.fingerprint
     if analysis.thumbnail:
         file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
+
+
+def _storable(value):
+    """The value without NUL characters, which EXIF strings often carry and PostgreSQL refuses in
+    text and JSON (SQLite would keep them); they never mean anything to a person."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    return value
 
 
 def start_job(job_id: int) -> bool:
