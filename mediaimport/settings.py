@@ -118,9 +118,12 @@ STORAGES = {
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
-# Every uploaded file goes to a temporary file on disk, never whole into memory.
+# Every uploaded file goes to a temporary file on disk, never whole into memory. The temporary
+# files sit in the data dir, on the same file system as the uploads, so storing one is a rename:
+# a file is in its place whole or not at all.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
-FILE_UPLOAD_TEMP_DIR = None
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "incoming"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 
 # Web security. Cookies are marked Secure and HSTS is sent when the site is served over HTTPS
 # (DJANGO_HTTPS=1, behind a proxy that sets X-Forwarded-Proto); see docs/deploy.md.
@@ -128,6 +131,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The JSON API answers a failed CSRF check with a JSON error, the pages with Django's page.
+CSRF_FAILURE_VIEW = "jobs.api.csrf_failure"
 if env_bool("DJANGO_HTTPS", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
@@ -144,9 +149,12 @@ MEDIAIMPORT_BATCH_SIZE = env_int("MEDIAIMPORT_BATCH_SIZE", 20)
 MEDIAIMPORT_MAX_FILE_ATTEMPTS = env_int("MEDIAIMPORT_MAX_FILE_ATTEMPTS", 3)
 # Decompression-bomb guard: images declaring more pixels than this are refused, not decoded.
 MEDIAIMPORT_MAX_IMAGE_PIXELS = env_int("MEDIAIMPORT_MAX_IMAGE_PIXELS", 200_000_000)
+# One upload request: a body larger than this answers 413, more files than this answers 400.
 MEDIAIMPORT_UPLOAD_MAX_BYTES = env_int("MEDIAIMPORT_UPLOAD_MAX_BYTES", 4 * 1024**3)
 MEDIAIMPORT_UPLOAD_MAX_FILES = env_int("MEDIAIMPORT_UPLOAD_MAX_FILES", 1000)
 DATA_UPLOAD_MAX_NUMBER_FILES = MEDIAIMPORT_UPLOAD_MAX_FILES
+# Each uploaded file may come with two form fields (last_modified, relative_path).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2 * MEDIAIMPORT_UPLOAD_MAX_FILES + 100
 
 # django-q2, with the database as the broker. The numbers are chosen together:
 # - timeout: a task is one batch of MEDIAIMPORT_BATCH_SIZE files; even slow files (full HEVC

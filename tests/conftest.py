@@ -11,8 +11,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MEDIAIMPORT_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -91,6 +94,43 @@ def staff(make_user):
     return make_user("sam", staff=True)
 
 
+# --- the JSON API ---------------------------------------------------------------------------
+
+
+class Api:
+    """Django's test client used as the page's script uses the API: CSRF checks enforced, the token
+    taken from the csrftoken cookie and sent in X-CSRFToken."""
+
+    def __init__(self, user=None):
+        self.client = Client(enforce_csrf_checks=True)
+        self.client.get(reverse("login"))  # as in a browser, the login page sets the cookie
+        self.token = self.client.cookies[settings.CSRF_COOKIE_NAME].value
+        if user is not None:
+            self.client.force_login(user)
+
+    def headers(self, csrf: bool) -> dict:
+        return {"X-CSRFToken": self.token} if csrf else {}
+
+    def get(self, url: str, **params):
+        return self.client.get(url, params)
+
+    def post(self, url: str, body=None, *, csrf: bool = True):
+        return self.client.post(url, body or {}, content_type="application/json", headers=self.headers(csrf))
+
+    def upload(self, files, *, csrf: bool = True, **fields):
+        """files: UploadedFile objects; fields: last_modified=[...], relative_path=[...]."""
+        return self.client.post("/api/upload", {"files": files, **fields}, headers=self.headers(csrf))
+
+    def raw(self, url: str, body: bytes, content_type: str, *, csrf: bool = True):
+        return self.client.post(url, body, content_type=content_type, headers=self.headers(csrf))
+
+
+@pytest.fixture
+def api():
+    """api(user) → an Api client logged in as `user` (anonymous without one)."""
+    return Api
+
+
 # --- a real cluster ---------------------------------------------------------------------------
 
 
@@ -100,6 +140,8 @@ def subprocess_env(data_dir: Path, **extra) -> dict[str, str]:
         **os.environ,
         "MEDIAIMPORT_DATA_DIR": str(data_dir),
         "DATABASE_URL": _database_url(connection.settings_dict),
+        # The same key as this process, or the cluster refuses the tasks this process signs.
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "MEDIAIMPORT_WORKERS": "2",
         "PYTHONUNBUFFERED": "1",
     }

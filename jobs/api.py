@@ -1,0 +1,290 @@
+"""The JSON API (docs/api.md): thin views that parse the request, call a service or a selector,
+and answer. Every answer is JSON, errors included: `{"error": "..."}` with a 4xx status."""
+
+import json
+import math
+from functools import wraps
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
+from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http import FileResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError, TooManyFilesSent
+from django.views import csrf
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from jobs import selectors, uploads
+from jobs.models import Confidence, Job
+from jobs.pipeline import thumbnails
+from jobs.serializers import duplicate_group_dict, file_dict, job_dict
+from jobs.services.control import ActionRefused, control_job
+from jobs.services.import_roots import ImportForbidden, folder_in_import_roots
+from jobs.services.imports import ImportRefused, create_path_job, create_upload_job
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+DUPLICATE_KINDS = ("exact", "near", "all")
+
+
+def error(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def api_view(*methods: str):
+    """For logged-in users only (401 otherwise, never a redirect to the login page), for the
+    given methods only (405); a BadRequest raised while parsing answers 400."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return error(401, "Log in first: the API needs the session of a logged-in user.")
+            if request.method not in methods:
+                response = error(405, f"{request.method} is not allowed here; use {' or '.join(methods)}.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except BadRequest as e:
+                return error(400, str(e))
+
+        return wrapped
+
+    return decorator
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+@csrf_exempt  # checked in _receive_upload, once the upload handlers are in place
+@api_view("POST")
+def upload(request):
+    limit = settings.MEDIAIMPORT_UPLOAD_MAX_BYTES
+    too_large = error(413, f"The upload is larger than the server accepts ({limit:,} bytes, MEDIAIMPORT_UPLOAD_MAX_BYTES).")
+    # Refused before reading a byte when the request says its size; counted while it streams if not.
+    if _content_length(request) > limit:
+        return too_large
+    guard = uploads.UploadGuard(request, limit=limit)
+    request.upload_handlers = [guard, TemporaryFileUploadHandler(request)]
+    try:
+        files = request.FILES.getlist("files")
+    except TooManyFilesSent:
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return error(400, f"Too many files in one upload: at most {most:,} (MEDIAIMPORT_UPLOAD_MAX_FILES). Send the rest in another upload.")
+    except TooManyFieldsSent:
+        return error(400, "Too many form fields in one upload.")
+    except RequestDataTooBig:
+        return error(413, "The form fields of the upload are too large.")
+    except (MultiPartParserError, UnreadablePostError) as e:
+        return error(400, f"The upload could not be read ({e}); nothing of it was kept.")
+    except OSError as e:
+        return error(507, f"The server could not receive the upload ({e.strerror or e}); its disk may be full.")
+    if guard.exceeded:
+        return too_large
+    if guard.interrupted:
+        return error(400, "The upload was cut off in the middle of a file; nothing of it was kept. Send it again.")
+    return _receive_upload(request, files)
+
+
+@csrf_protect
+def _receive_upload(request, files):
+    if not files:
+        return error(400, "No files came: send them as multipart/form-data in the field 'files'.")
+    try:
+        stored, rejected = uploads.receive(
+            files,
+            last_modified=request.POST.getlist("last_modified"),
+            relative_paths=request.POST.getlist("relative_path"),
+        )
+    except uploads.InvalidUpload as e:
+        return error(400, str(e))
+    except uploads.UploadNotStored as e:
+        return error(507, str(e))
+    rejections = [r.as_dict() for r in rejected]
+    if not stored:
+        return error(400, "None of the files is a photo or video we import.", rejected=rejections)
+    try:
+        job = create_upload_job(owner=request.user, uploads=stored)
+    except BaseException:
+        uploads.discard(stored)  # no file is kept without its record
+        raise
+    return JsonResponse(
+        {"job_id": job.id, "file_count": job.progress_total, "status": "queued", "rejected": rejections}, status=201
+    )
+
+
+@api_view("POST")
+def import_path(request):
+    path = _json_body(request).get("path")
+    if not isinstance(path, str) or not path.strip():
+        return error(400, 'Send the folder as JSON: {"path": "/absolute/path/to/photos"}.')
+    try:
+        folder = folder_in_import_roots(Path(path))
+        job = create_path_job(path=folder, owner=request.user)
+    except ImportForbidden as e:
+        return error(403, str(e))
+    except ImportRefused as e:
+        return error(400, str(e))
+    return JsonResponse({"job_id": job.id, "file_count": job.progress_total, "status": "queued"}, status=201)
+
+
+@api_view("GET")
+def jobs(request):
+    page, per_page = _paging(request)
+    found = selectors.jobs_for(request.user)
+    total = found.count()
+    start = (page - 1) * per_page
+    return JsonResponse(
+        {"jobs": [job_dict(j) for j in found[start : start + per_page]], **_page_info(page, per_page, total)}
+    )
+
+
+@api_view("GET")
+def job(request, job_id: int):
+    found = _job_or_none(request, job_id)
+    return JsonResponse(job_dict(found)) if found else _no_job(job_id)
+
+
+@api_view("POST")
+def control(request, job_id: int):
+    found = _job_or_none(request, job_id)
+    if not found:
+        return _no_job(job_id)
+    action = _json_body(request).get("action")
+    if not isinstance(action, str):
+        actions = ", ".join(Job.ACTIONS)
+        return error(400, f'Send the action as JSON: {{"action": "pause"}} (one of {actions}).', allowed_actions=found.allowed_actions())
+    try:
+        found = control_job(job=found, action=action)
+    except ActionRefused as e:
+        return error(400, str(e), allowed_actions=e.allowed_actions)
+    return JsonResponse(job_dict(found))
+
+
+@api_view("GET")
+def job_files(request, job_id: int):
+    found = _job_or_none(request, job_id)
+    if not found:
+        return _no_job(job_id)
+    page, per_page = _paging(request)
+    confidence = request.GET.get("confidence")
+    if confidence is not None and confidence not in Confidence.values:
+        raise BadRequest(f"confidence must be one of {', '.join(Confidence.values)}.")
+    group_by = request.GET.get("group_by")
+    if group_by is not None and group_by != "confidence":
+        raise BadRequest("group_by can only be 'confidence'.")
+    start = (page - 1) * per_page
+    if group_by:
+        # Each group is paged on its own: page N holds the N-th slice of every group, so the page
+        # never loads more than 4 x per_page files however large the job.
+        counts = selectors.confidence_counts(found)
+        shown = [confidence] if confidence else Confidence.values
+        groups = {
+            c: [file_dict(f) for f in selectors.job_files(found, confidence=c)[start : start + per_page]] if c in shown else []
+            for c in Confidence.values
+        }
+        paging = _page_info(page, per_page, max(counts[c] for c in shown))
+        paging["total"] = sum(counts[c] for c in shown)
+        return JsonResponse({"groups": groups, "counts": counts, **paging})
+    files = selectors.job_files(found, confidence=confidence)
+    total = files.count()
+    return JsonResponse({"files": [file_dict(f) for f in files[start : start + per_page]], **_page_info(page, per_page, total)})
+
+
+@api_view("GET")
+def job_duplicates(request, job_id: int):
+    found = _job_or_none(request, job_id)
+    if not found:
+        return _no_job(job_id)
+    kind = request.GET.get("kind", "exact")
+    if kind not in DUPLICATE_KINDS:
+        raise BadRequest(f"kind must be one of {', '.join(DUPLICATE_KINDS)}.")
+    groups = []
+    if kind in ("exact", "all"):
+        groups += [duplicate_group_dict(kind="exact", key=k, files=f) for k, f in selectors.exact_duplicate_groups(found)]
+    if kind in ("near", "all"):
+        groups += [duplicate_group_dict(kind="near", key=k, files=f) for k, f in selectors.near_duplicate_groups(found)]
+    return JsonResponse({"groups": groups})
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+@api_view("GET")
+def file_thumbnail(request, file_id: int):
+    file = selectors.files_for(request.user).filter(id=file_id).first()
+    if file is None or not file.thumbnail:
+        return error(404, f"No thumbnail for file {file_id}.")
+    try:
+        content = default_storage.open(file.thumbnail.name, "rb")
+    except FileNotFoundError:
+        return error(404, f"No thumbnail for file {file_id}.")
+    response = FileResponse(content, content_type=thumbnails.CONTENT_TYPE)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def not_found(request, rest: str = ""):
+    return error(404, f"No such API call: {request.method} {request.path}. See docs/api.md.")
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: JSON for the API, Django's own page for everything else."""
+    if not request.path.startswith("/api/"):
+        return csrf.csrf_failure(request, reason)
+    return error(403, f"CSRF check failed ({reason}). Send the csrftoken cookie's value in the X-CSRFToken header.")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _job_or_none(request, job_id: int) -> Job | None:
+    return selectors.jobs_for(request.user).filter(id=job_id).first()
+
+
+def _no_job(job_id: int) -> JsonResponse:
+    # Someone else's job is answered exactly like a job that does not exist.
+    return error(404, f"No job {job_id}.")
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def _paging(request) -> tuple[int, int]:
+    """page (from 1) and per_page (1 to MAX_PER_PAGE; larger values are capped)."""
+    page = _positive_int(request, "page", 1)
+    per_page = min(_positive_int(request, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    return page, per_page
+
+
+def _positive_int(request, name: str, default: int) -> int:
+    value = request.GET.get(name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
+        raise BadRequest(f"{name} must be a whole number from 1: got '{value[:20]}'.")
+    return int(value)
+
+
+def _page_info(page: int, per_page: int, total: int) -> dict:
+    # A page past the last is answered with an empty list and the true totals.
+    return {"page": page, "per_page": per_page, "total": total, "pages": max(1, math.ceil(total / per_page))}
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0

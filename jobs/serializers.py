@@ -1,0 +1,67 @@
+"""Jobs, files and duplicate groups as the plain dicts of the JSON API (docs/api.md). The page
+and the admin use them too, so every view of a job says the same thing."""
+
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+
+from jobs.models import File, Job
+
+
+def job_dict(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "status": job.status,
+        "job_type": job.kind,
+        "progress_current": job.progress_current,
+        "progress_total": job.progress_total,
+        "progress_percent": job.progress_percent,
+        "error_count": job.error_count,
+        "created_at": _time(job.created_at),
+        "started_at": _time(job.started_at),
+        "completed_at": _time(job.completed_at),
+        "allowed_actions": job.allowed_actions(),
+        "failure": job.failure,
+    }
+
+
+def file_dict(file: File) -> dict:
+    capture_time = file.capture_time
+    return {
+        "id": file.id,
+        "filename": file.original_name,
+        "path": file_path(file),
+        "status": file.status,
+        # The capture time in its own offset: the file's, or MEDIAIMPORT_TIME_ZONE's when the
+        # file tells none.
+        "timestamp": capture_time.isoformat() if capture_time else None,
+        "confidence": file.confidence,
+        "timestamp_source": file.capture_source,
+        "timestamp_evidence": file.capture_evidence,
+        "timestamp_conflict": file.capture_conflict,
+        "sha256": file.sha256,
+        "size": file.size,
+        "width": file.width,
+        "height": file.height,
+        "duration": file.duration,
+        "mime_type": file.mime_type,
+        "thumbnail_url": reverse("api-file-thumbnail", args=[file.id]) if file.thumbnail else None,
+        "error": file.error,
+    }
+
+
+def file_path(file: File) -> str:
+    """Where the file came from: its absolute path for a folder import; for an upload, the path
+    the person dropped it under. Never the internal storage name."""
+    if file.job.kind == Job.Kind.PATH:
+        return file.path
+    return f"{file.folder}/{file.original_name}" if file.folder else file.original_name
+
+
+def duplicate_group_dict(*, kind: str, key: str, files: list[File]) -> dict:
+    return {"kind": kind, "key": key, "files": [file_dict(f) for f in files]}
+
+
+def _time(value: datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat() if value else None
