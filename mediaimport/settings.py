@@ -1,6 +1,7 @@
 """Settings for mediaimport. Everything a deployment may change is read from the environment
 here, through the helpers in mediaimport.env; docs/settings.md lists the variables."""
 
+import json
 import os
 from pathlib import Path
 
@@ -109,11 +110,16 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploads and thumbnails live in the data dir, reached only through Django's storage API, so a
-# deployment can swap in shared or object storage (docs/deploy.md).
+# deployment can swap in shared or object storage (docs/deploy.md): MEDIAIMPORT_STORAGE names
+# another storage class (e.g. django-storages' "storages.backends.s3.S3Storage") and
+# MEDIAIMPORT_STORAGE_OPTIONS gives its options as a JSON object.
 MEDIA_ROOT = DATA_DIR
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env_str("MEDIAIMPORT_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("MEDIAIMPORT_STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
