@@ -77,10 +77,11 @@ def make_job(count: int):
 
 
 def time_calls(client, url: str) -> tuple[float, int, int]:
-    """Median milliseconds of CALLS calls (after one to warm up), the queries of one, its bytes."""
+    """Median milliseconds of CALLS calls (after a warm-up), the queries of one, its bytes."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    client.get(url)  # the first request of a process also loads what Django loads lazily
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code, response.content[:200])
