@@ -35,12 +35,11 @@ def corpus_files(corpus: Path, *, video: bool) -> list[str]:
     ]  # fmt: skip
 
 
-def _has_thumbnail(path: Path) -> bool:
-    import pillow_heif
-
-    heif = pillow_heif.open_heif(path)
-    image = heif[heif.primary_index]
-    return any(max(image.get_thumbnail(i).size) >= 320 for i in range(len(image.info.get("thumbnails", []))))
+def _served_by_thumbnail(path: Path) -> bool:
+    """Whether pillow-heif finds an embedded thumbnail that is a true scaled copy of the image
+    (same orientation, crop and colours) with a long side of 320 px or more."""
+    with Image.open(path) as im:
+        return im.draft("RGB", (320, 1) if im.width >= im.height else (1, 320)) is not None
 
 
 def full_decode(path: Path) -> None:
@@ -80,12 +79,12 @@ def main() -> int:
             print(f"{label}: {len(files)} corpus files, {megabytes:.0f} MB, one core")
             print(f"  pipeline:          {rate(ours, files):6.1f} files/s")
             if not video:
-                carrying = [p for p in files if _has_thumbnail(p)]
+                carrying = [p for p in files if _served_by_thumbnail(p)]
                 others = [p for p in files if p not in carrying]
-                print(f"  {len(carrying)} carry an embedded thumbnail with a long side >= 320 px:")
+                print(f"  {len(carrying)} carry a usable embedded thumbnail (a scaled copy, long side >= 320 px):")
                 print(f"    pipeline:        {rate(ours, carrying):6.1f} files/s")
                 print(f"    full decode:     {rate(full_decode, carrying):6.1f} files/s")
-                print(f"  {len(others)} do not (full decode):")
+                print(f"  {len(others)} do not (decoded whole; many are tiny test images):")
                 print(f"    pipeline:        {rate(ours, others):6.1f} files/s")
     return 0
 
