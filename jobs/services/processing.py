@@ -44,9 +44,8 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     job = Job.objects.get(id=job_id)
     results = Results(job_id)
     try:
-        for file_id in _unfinished_ids(job_id, first_id, last_id):
-            file = _claim(job, file_id, token)
-            if file is None:
+        for file in _unfinished_files(job, first_id, last_id):
+            if not _claim(file, token):
                 if _job_status(job_id) != Job.Status.RUNNING:
                     break  # paused or cancelled: stop at this file boundary
                 continue  # another batch has it
@@ -196,20 +195,23 @@ def finish_job_if_done(job_id: int) -> bool:
     )
 
 
-def _unfinished_ids(job_id: int, first_id: int, last_id: int) -> list[int]:
-    return list(
-        File.objects.filter(job_id=job_id, id__gte=first_id, id__lte=last_id, status__in=File.UNFINISHED)
-        .order_by("id")
-        .values_list("id", flat=True)
+def _unfinished_files(job: Job, first_id: int, last_id: int) -> list[File]:
+    """The batch's files still to do, read once when it starts; each is still claimed against the
+    database before it is touched."""
+    files = list(
+        File.objects.filter(job=job, id__gte=first_id, id__lte=last_id, status__in=File.UNFINISHED).order_by("id")
     )
+    for file in files:
+        file.job = job  # the batch's job, loaded once, not once per file
+    return files
 
 
 def _job_status(job_id: int) -> str | None:
     return Job.objects.filter(id=job_id).values_list("status", flat=True).first()
 
 
-def _claim(job: Job, file_id: int, token: str) -> File | None:
-    """Take the file for this batch, counting an attempt; None when another live batch has it or
+def _claim(file: File, token: str) -> bool:
+    """Take the file for this batch, counting an attempt; False when another live batch has it or
     the job is no longer running.
 
     A file already marked processing is taken when this same batch had it (its task was handed out
@@ -221,12 +223,16 @@ def _claim(job: Job, file_id: int, token: str) -> File | None:
     claimable = Q(status=File.Status.PENDING) | Q(status=File.Status.PROCESSING) & (
         Q(claimed_by=token) | Q(claimed_at__lt=stale)
     )
-    running = Job.objects.filter(id=job.id, status=Job.Status.RUNNING).values("id")
-    taken = File.objects.filter(claimable, id=file_id, job__in=running).update(
+    running = Job.objects.filter(id=file.job_id, status=Job.Status.RUNNING).values("id")
+    taken = File.objects.filter(claimable, id=file.id, job__in=running).update(
         status=File.Status.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
     )
     if not taken:
-        return None
-    file = File.objects.get(id=file_id)
-    file.job = job  # the batch's job, loaded once, not once per file
-    return file
+        return False
+    # The copy read when the batch started, brought up to date without reading it again: a claim
+    # by any other batch since then would have made this update fail (a batch runs for less than
+    # the task timeout, so no claim made after it started is stale yet), so the database's count
+    # of attempts is the copy's plus the one just counted.
+    file.status, file.claimed_by, file.claimed_at = File.Status.PROCESSING, token, now
+    file.attempts += 1
+    return True
