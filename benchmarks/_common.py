@@ -1,8 +1,9 @@
 """What the benchmarks share: the corpus, a throwaway data dir, manage.py subprocesses, and the
-peak memory of a process tree read from /proc."""
+peak memory and CPU time of a process tree, read from /proc."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,11 +77,11 @@ def manage(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedPro
 
 def start_cluster(env: dict[str, str], log: Path, *, timeout: float = 60) -> subprocess.Popen:
     """`manage.py qcluster` in a session of its own, returned once it says it is running."""
-    out = open(log, "a")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "qcluster"],
-        env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    with open(log, "a") as out:  # the cluster writes to its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     deadline = time.monotonic() + timeout
     while "running." not in log.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -91,8 +92,6 @@ def start_cluster(env: dict[str, str], log: Path, *, timeout: float = 60) -> sub
 
 
 def stop_cluster(process: subprocess.Popen, timeout: float = 30) -> None:
-    import signal
-
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGINT)
         try:
