@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench setup browser clean
+.PHONY: run test test-postgres bench setup browser clean
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ browser:
 
 test: $(INSTALLED) browser
 	$(PY) -m pytest
+
+# The integration tests against a throwaway PostgreSQL server (installed with apt-get when
+# missing, run as an unprivileged user in a temporary folder, removed afterwards), including two
+# clusters sharing one job. Needs root or sudo the first time, to install PostgreSQL.
+POSTGRES_TESTS ?= tests/test_postgres.py tests/test_cluster.py tests/test_import_path.py \
+	tests/test_processing_claims.py tests/test_remote_storage.py \
+	$(wildcard tests/test_api*.py tests/test_control*.py tests/test_uploads.py)
+test-postgres: $(INSTALLED)
+	scripts/with-postgres $(PY) -m pytest $(POSTGRES_TESTS)
 
 bench: $(INSTALLED)
 	$(PY) -m benchmarks

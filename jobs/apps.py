@@ -9,10 +9,14 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django_q.signals import post_spawn
+
         from jobs.pipeline import configure_decoders
+        from jobs.services.processing import warm_up_worker
 
         configure_decoders(max_image_pixels=settings.MEDIAIMPORT_MAX_IMAGE_PIXELS)
         post_migrate.connect(_schedule_recovery, sender=self)
+        post_spawn.connect(warm_up_worker, dispatch_uid="jobs.warm_up_worker")
 
 
 def _schedule_recovery(**kwargs):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -142,11 +143,10 @@ def inherited_environ(*leave_out: str) -> dict[str, str]:
 
 def subprocess_env(data_dir: Path, **extra) -> dict[str, str]:
     """Environment for manage.py subprocesses that share this test's database and data dir."""
-    database = connection.settings_dict["NAME"]
     env = {
         **inherited_environ(),
         "MEDIAIMPORT_DATA_DIR": str(data_dir),
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": _database_url(connection.settings_dict),
         # The same key as this process, or the cluster refuses the tasks this process signs.
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "MEDIAIMPORT_WORKERS": "2",
@@ -154,6 +154,19 @@ def subprocess_env(data_dir: Path, **extra) -> dict[str, str]:
     }
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def _database_url(db: dict) -> str:
+    """A URL for the database this test runs on (the test database, not the configured one)."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        user += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "localhost"
+    if db["PORT"]:
+        host += f":{db['PORT']}"
+    return f"postgres://{user}@{host}/{quote(db['NAME'], safe='')}"
 
 
 def manage(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:

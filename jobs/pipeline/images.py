@@ -51,8 +51,11 @@ def _read(im: Image.Image) -> Photo:
     width, height = im.size
     if exif.get(ORIENTATION_TAG) in ROTATED_ORIENTATIONS:
         width, height = height, width
-    # JPEG decodes at 1/2, 1/4 or 1/8 scale for a fraction of the cost; other formats ignore it.
-    im.draft("RGB", (REDUCED_SIZE, REDUCED_SIZE))
+    # A reduced decode for a fraction of the cost: JPEG decodes at 1/2, 1/4 or 1/8 scale, HEIC
+    # decodes the smallest embedded thumbnail that is a true scaled copy (same orientation, crop
+    # and colours) instead of the full HEVC image; PNG and GIF ignore it. Only the long side must
+    # reach REDUCED_SIZE: a phone's 320x240 HEIC thumbnail serves, which (320, 320) would refuse.
+    im.draft("RGB", (REDUCED_SIZE, 1) if im.width >= im.height else (1, REDUCED_SIZE))
     reduced = ImageOps.exif_transpose(_displayable(im))
     return Photo(
         width=width,

@@ -7,8 +7,10 @@ progress counts in the same transaction, so the counts always match the files.""
 
 import errno
 import logging
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
+from PIL import Image
 
 from jobs.models import File, Job
 from jobs.pipeline import Analysis, analyse
@@ -40,13 +43,13 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     file boundary once the job is no longer running (paused, cancelled)."""
     if not start_job(job_id):
         return
+    job = Job.objects.get(id=job_id)
     results = Results(job_id, token)
     try:
-        for file_id in _unfinished_ids(job_id, first_id, last_id):
-            if _job_status(job_id) != Job.Status.RUNNING:
-                break
-            file = _claim(file_id, token)
-            if file is None:
+        for file in _unfinished_files(job, first_id, last_id):
+            if not _claim(file, token):
+                if _job_status(job_id) != Job.Status.RUNNING:
+                    break  # paused or cancelled: stop at this file boundary
                 continue  # another batch has it
             if file.attempts > settings.MEDIAIMPORT_MAX_FILE_ATTEMPTS:
                 crashes = file.attempts - 1
@@ -166,18 +169,18 @@ def _db_value(file: File, name: str):
 
 
 def _apply(file: File, analysis: Analysis) -> None:
-    file.error = analysis.error
+    file.error = _storable(analysis.error)
     file.size = analysis.size
     file.sha256 = analysis.sha256
     file.mime_type = analysis.mime_type
     file.width, file.height, file.duration = analysis.width, analysis.height, analysis.duration
-    file.camera, file.shot = analysis.camera, analysis.shot
+    file.camera, file.shot = _storable(analysis.camera), _storable(analysis.shot)
     capture = analysis.capture
     file.captured_at = capture.value
     file.capture_offset = int(capture.value.utcoffset().total_seconds() // 60) if capture.value else None
     file.confidence = capture.confidence
-    file.capture_source = capture.source
-    file.capture_evidence = [e.as_dict() for e in capture.evidence]
+    file.capture_source = _storable(capture.source)
+    file.capture_evidence = _storable([e.as_dict() for e in capture.evidence])
     file.capture_conflict = capture.conflict
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
@@ -193,6 +196,32 @@ def _storage_error(error: OSError, what: str) -> str:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"Disk full: {what}. Free some space, then retry the failed files."
     return f"Storage error: {what}: {error.strerror or error}"
+
+
+def _storable(value):
+    """The value without NUL characters, which EXIF strings often carry and PostgreSQL refuses in
+    text and JSON (SQLite would keep them); they never mean anything to a person."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    return value
+
+
+def warm_up_worker(**kwargs) -> None:
+    """Run the pipeline once on a tiny picture when a cluster worker starts (django-q2's
+    post_spawn signal), so that the decoders' lazy imports (scipy for the perceptual hash,
+    Pillow's plugins and encoders; a quarter of a second) are done before the first batch
+    arrives instead of inside it."""
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "warm-up.jpg"
+            Image.new("RGB", (64, 48), "gray").save(path, "JPEG")
+            analyse(path, name=path.name, zone=ZoneInfo(settings.TIME_ZONE), sidecars=False)
+    except Exception:  # a worker that could not warm up still works, only its first file is slower
+        log.exception("Warming up the pipeline failed")
 
 
 def start_job(job_id: int) -> bool:
@@ -220,32 +249,44 @@ def finish_job_if_done(job_id: int) -> bool:
     return bool(completed)
 
 
-def _unfinished_ids(job_id: int, first_id: int, last_id: int) -> list[int]:
-    return list(
-        File.objects.filter(job_id=job_id, id__gte=first_id, id__lte=last_id, status__in=File.UNFINISHED)
-        .order_by("id")
-        .values_list("id", flat=True)
+def _unfinished_files(job: Job, first_id: int, last_id: int) -> list[File]:
+    """The batch's files still to do, read once when it starts; each is still claimed against the
+    database before it is touched."""
+    files = list(
+        File.objects.filter(job=job, id__gte=first_id, id__lte=last_id, status__in=File.UNFINISHED).order_by("id")
     )
+    for file in files:
+        file.job = job  # the batch's job, loaded once, not once per file
+    return files
 
 
 def _job_status(job_id: int) -> str | None:
     return Job.objects.filter(id=job_id).values_list("status", flat=True).first()
 
 
-def _claim(file_id: int, token: str) -> File | None:
-    """Take the file for this batch, counting an attempt; None when another live batch has it.
+def _claim(file: File, token: str) -> bool:
+    """Take the file for this batch, counting an attempt; False when another live batch has it or
+    the job is no longer running.
 
     A file already marked processing is taken when this same batch had it (its task was handed out
     again because the worker died) or when its claim is older than the queue's retry time (the
-    batch that had it is gone)."""
+    batch that had it is gone). The job's status is part of the same conditional update, so a
+    pause or cancel is seen at the next file without a query of its own on every file."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
     claimable = Q(status=File.Status.PENDING) | Q(status=File.Status.PROCESSING) & (
         Q(claimed_by=token) | Q(claimed_at__lt=stale)
     )
-    taken = File.objects.filter(claimable, id=file_id).update(
+    running = Job.objects.filter(id=file.job_id, status=Job.Status.RUNNING).values("id")
+    taken = File.objects.filter(claimable, id=file.id, job__in=running).update(
         status=File.Status.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
     )
     if not taken:
-        return None
-    return File.objects.select_related("job").get(id=file_id)
+        return False
+    # The copy read when the batch started, brought up to date without reading it again: a claim
+    # by any other batch since then would have made this update fail (a batch runs for less than
+    # the task timeout, so no claim made after it started is stale yet), so the database's count
+    # of attempts is the copy's plus the one just counted.
+    file.status, file.claimed_by, file.claimed_at = File.Status.PROCESSING, token, now
+    file.attempts += 1
+    return True

@@ -13,7 +13,9 @@ from jobs.services.duplicates import refresh_duplicate_groups
 from jobs.services.imports import ImportRefused, create_path_job
 from jobs.services.processing import finish_job_if_done, process_batch
 
-POLL_SECONDS = 0.5
+# Following a job is one indexed read per poll; a short poll keeps the command from adding most
+# of a poll's length to the end of every import.
+POLL_SECONDS = 0.2
 
 
 class Command(BaseCommand):
