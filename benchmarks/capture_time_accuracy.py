@@ -9,7 +9,6 @@ UTC. Clues are built as the pipeline builds them (one Pillow open, or PyAV plus 
 a temporary copy. Prints each disagreement and the agreement rate; always exits 0."""
 
 import csv
-import os
 import re
 import shutil
 import sys
@@ -25,17 +24,13 @@ import av  # noqa: E402
 import pillow_heif  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from benchmarks._common import CORPUS  # noqa: E402
 from jobs.pipeline.timestamps import Clues, container_tags, image_iptc, read_capture_time  # noqa: E402
 
 ZONE = ZoneInfo("UTC")
 _EXIFTOOL_TIME = re.compile(
     r"(\d{4}):(\d\d):(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?(?: DST)?", re.ASCII
 )
-
-
-def default_corpus() -> Path:
-    root = Path(__file__).resolve().parents[1]
-    return Path(os.environ.get("MEDIAIMPORT_CORPUS") or root / ".." / "shared" / "corpus")
 
 
 def expected_time(row: dict) -> tuple[str, datetime | str]:
@@ -149,4 +144,4 @@ def main(corpus: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else default_corpus()))
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS))

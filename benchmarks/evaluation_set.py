@@ -10,7 +10,6 @@ originals are copied into the output folder before anything opens them.
 
 import csv
 import hashlib
-import os
 import random
 import shutil
 import warnings
@@ -24,6 +23,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageEnhance, ImageOps
 
+from benchmarks._common import CORPUS
 from jobs.pipeline.near_duplicates import NearGroup, Picture
 from jobs.pipeline.perceptual import fingerprint, flattened, shot_identity
 
@@ -32,7 +32,6 @@ pillow_heif.register_heif_opener()
 # on every open, which would bury the figures.
 warnings.filterwarnings("ignore", message="(Corrupt EXIF data|Metadata Warning)", category=UserWarning)
 
-DEFAULT_CORPUS = "/work/shared/corpus"
 
 # The set holds photos the pipeline decodes, in the formats people import, that are large enough to
 # be a picture rather than a placeholder (the ExifTool samples are 8x8 px).
@@ -248,5 +247,4 @@ def score(samples: list[Sample], groups: list[NearGroup]) -> Score:
 
 def corpus_dir() -> Path | None:
     """The corpus folder, from MEDIAIMPORT_CORPUS or its usual place; None when it is absent."""
-    path = Path(os.environ.get("MEDIAIMPORT_CORPUS", DEFAULT_CORPUS))
-    return path if (path / "MANIFEST.tsv").is_file() else None
+    return CORPUS if (CORPUS / "MANIFEST.tsv").is_file() else None

@@ -194,7 +194,7 @@ class DuplicateGroup(models.Model):
     Kind = DuplicateKind
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    key = models.CharField(max_length=128, help_text="SHA-256 for an exact group; a stable fingerprint key for a near one.")
+    key = models.CharField(max_length=128, help_text="The SHA-256 shared by an exact group; for a near group, the SHA-256 of its earliest file.")
     files = models.ManyToManyField(File, through="DuplicateMember", related_name="duplicate_groups")
     keep = models.ForeignKey(
         File, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The copy to keep."

@@ -208,5 +208,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("MEDIAIMPORT_LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"level": "INFO"}, "django_q": {"level": "INFO"}},
+    "loggers": {"django": {"level": "INFO"}, "django-q": {"level": "INFO"}},
 }

@@ -21,7 +21,7 @@ from jobs.models import File, Job
 from jobs.pipeline.video import probe_video
 from jobs.services.control import jobs_with_queued_batches, recover_stalled_jobs, retry_failed_files
 from jobs.services.imports import create_path_job
-from jobs.services.processing import Results, _claim, analyse_file, process_batch
+from jobs.services.processing import Results, _claim, analyse_file, process_batch, start_job
 from tests.conftest import manage, wait_for
 
 FINISHED = [File.Status.DONE, File.Status.FAILED]
@@ -159,8 +159,10 @@ def test_a_batch_that_lost_its_file_to_another_does_not_write_or_count_it_again(
     file = job.files.get()
     # Batch "slow" has the file in hand, its result not yet written, when its claim goes stale
     # and batch "fresh" takes the file over and finishes it.
+    start_job(job.id)
     slow = Results(job.id, "slow")
-    slow.add(_claim(file.id, "slow"), analysis=analyse_file(file))
+    assert _claim(file, "slow")
+    slow.add(file, analysis=analyse_file(file))
     File.objects.filter(id=file.id).update(claimed_at=timezone.now() - timedelta(hours=1))
     process_batch(job_id=job.id, first_id=file.id, last_id=file.id, token="fresh")
     finished = File.objects.get(id=file.id)

@@ -16,7 +16,6 @@ from jobs.pipeline.near_duplicates import (
     group_near_duplicates,
     near_pairs,
 )
-from tests.corpus import corpus  # noqa: F401 (the fixture)
 
 PHOTO = 0x0123_4567_89AB_CDEF
 

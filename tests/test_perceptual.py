@@ -15,15 +15,14 @@ from jobs.pipeline.perceptual import (
     fingerprint,
     shot_identity,
 )
-from tests.corpus import copy_from_corpus, corpus  # noqa: F401 (the fixture)
 
 PHOTO = "digicam/Canon/EOS RP/_MG_0636.JPG"
 BURST = ("digicam/Apple/iPhone XR/IMG_3580.JPG", "digicam/Apple/iPhone XR/IMG_3581.JPG")
 
 
 @pytest.fixture
-def photo(corpus, tmp_path):
-    return copy_from_corpus(corpus, PHOTO, tmp_path)
+def photo(copy_media, tmp_path):
+    return copy_media(PHOTO, single=True)
 
 
 def fingerprint_of(path):
@@ -37,10 +36,10 @@ def test_a_photo_has_a_fingerprint_of_hex_digits(photo):
     int(value, 16)
 
 
-def test_a_messenger_copy_is_close_and_another_photo_is_not(corpus, photo, tmp_path):
+def test_a_messenger_copy_is_close_and_another_photo_is_not(copy_media, photo, tmp_path):
     with Image.open(photo) as image:
         image.resize((image.width // 4, image.height // 4)).save(tmp_path / "sent.jpg", quality=40)
-    other = copy_from_corpus(corpus, "exif-samples/jpg/hdr/canon_hdr_NO.jpg", tmp_path)
+    other = copy_media("exif-samples/jpg/hdr/canon_hdr_NO.jpg", single=True)
     original = fingerprint_of(photo)
     assert distance(original, fingerprint_of(tmp_path / "sent.jpg")) <= 4
     assert distance(original, fingerprint_of(other)) > 2 * MAX_DISTANCE
@@ -82,16 +81,16 @@ def test_transparent_parts_count_as_white(tmp_path):
         assert fingerprint(reopened) != fingerprint(reopened.convert("RGB")), "black would be another picture"
 
 
-def test_tiny_pictures_get_no_fingerprint(corpus, tmp_path):
-    placeholder = copy_from_corpus(corpus, "exiftool/Canon.jpg", tmp_path)  # 8x8 px
+def test_tiny_pictures_get_no_fingerprint(copy_media, tmp_path):
+    placeholder = copy_media("exiftool/Canon.jpg", single=True)  # 8x8 px
     assert fingerprint_of(placeholder) is None
-    with Image.open(copy_from_corpus(corpus, PHOTO, tmp_path)) as image:
+    with Image.open(copy_media(PHOTO, single=True)) as image:
         assert fingerprint(image.resize((60, 31))) is None
         assert fingerprint(image.resize((48, 32))) is not None
 
 
-def test_featureless_pictures_get_no_fingerprint(corpus, tmp_path):
-    black = copy_from_corpus(corpus, "drewnoakes/jpg/Sony DSC-P12.jpg", tmp_path)  # a black frame
+def test_featureless_pictures_get_no_fingerprint(copy_media, tmp_path):
+    black = copy_media("drewnoakes/jpg/Sony DSC-P12.jpg", single=True)  # a black frame
     assert fingerprint_of(black) is None
     assert fingerprint(Image.new("RGB", (640, 480), (128, 128, 128))) is None
 
@@ -110,15 +109,15 @@ def read_shot(path):
         return shot_identity(image.getexif())
 
 
-def test_burst_shots_have_different_capture_records(corpus, tmp_path):
-    first, second = (read_shot(copy_from_corpus(corpus, path, tmp_path)) for path in BURST)
+def test_burst_shots_have_different_capture_records(copy_media, tmp_path):
+    first, second = (read_shot(copy_media(path, single=True)) for path in BURST)
     assert first == "Apple iPhone XR|2020:04:17 10:03:42|144"
     assert second == "Apple iPhone XR|2020:04:17 10:03:42|262"
     assert different_shots(first, second)
 
 
-def test_an_export_keeps_the_capture_record(corpus, tmp_path):
-    original = copy_from_corpus(corpus, BURST[0], tmp_path)
+def test_an_export_keeps_the_capture_record(copy_media, tmp_path):
+    original = copy_media(BURST[0], single=True)
     with Image.open(original) as image:
         image.reduce(8).save(tmp_path / "export.heic", exif=image.getexif())
         image.reduce(8).save(tmp_path / "sent.jpg")

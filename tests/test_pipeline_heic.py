@@ -8,7 +8,8 @@ from PIL import Image, ImageOps
 
 from jobs.pipeline import analyse, configure_decoders
 from jobs.pipeline.images import REDUCED_SIZE, open_photo
-from jobs.pipeline.perceptual import distance, fingerprint
+from jobs.pipeline.near_duplicates import MAX_DISTANCE
+from jobs.pipeline.perceptual import HASH_BITS, HASHES, distance, fingerprint
 
 # Phone photos that carry a 320x240 (iPhone) or 512x384 (Samsung, older iPhone) thumbnail.
 WITH_THUMBNAIL = [
@@ -54,7 +55,8 @@ def test_a_heic_with_a_thumbnail_is_not_decoded_whole(name, copy_media, manifest
     taken = photo.exif.get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)
     assert taken == row["DateTimeOriginal"]
     # The same picture to the eye as the full decode.
-    assert distance(fingerprint(photo.reduced), fingerprint(full)) <= 4
+    # The thumbnail's fingerprint is the full picture's, to well within what groups near-duplicates.
+    assert distance(fingerprint(photo.reduced), fingerprint(full)) <= MAX_DISTANCE // 4
 
 
 @pytest.mark.parametrize("name", [WITH_THUMBNAIL[0], WITH_THUMBNAIL[1], WITHOUT_THUMBNAIL])
@@ -71,7 +73,7 @@ def test_analysis_gives_a_small_thumbnail_that_decodes(name, copy_media):
         assert thumbnail.format == "WEBP"
         assert max(thumbnail.size) == 320
         assert (thumbnail.width > thumbnail.height) == (analysis.width > analysis.height)
-    assert len(analysis.fingerprint) == 16
+    assert len(analysis.fingerprint) == len(HASHES) * HASH_BITS // 4  # every hash, in hex
 
 
 def test_a_heic_without_a_thumbnail_is_decoded_whole(copy_media):

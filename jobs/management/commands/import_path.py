@@ -1,3 +1,4 @@
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username that owns the job and sees it on the web page.")
 
     def handle(self, *args, path, sync, no_wait, user, verbosity, **options):
+        # django-q2 logs a line for every batch it queues; the progress bar says more, in one line.
+        logging.getLogger("django-q").setLevel(logging.WARNING if verbosity < 2 else logging.INFO)
         owner = self._owner(user)
         try:
             job = create_path_job(path=Path(path).expanduser().absolute(), owner=owner, enqueue=not sync)
