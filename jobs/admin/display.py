@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from jobs.models import File, Job
 
@@ -14,7 +15,7 @@ THUMBNAIL_CLASS = {"small": "console-thumb", "large": "console-preview"}
 def thumbnail(file: File, size: str = "small") -> str:
     """The file's thumbnail through the staff-only view, or a dash when it has none."""
     if not file.thumbnail:
-        return format_html('<span class="console-nothumb" title="No preview">—</span>')
+        return mark_safe('<span class="console-nothumb" title="No preview">—</span>')
     url = reverse("admin:jobs_file_thumbnail", args=[file.pk])
     return format_html('<img src="{}" class="{}" alt="" loading="lazy">', url, THUMBNAIL_CLASS[size])
 
