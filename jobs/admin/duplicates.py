@@ -5,6 +5,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
 from jobs.admin import display
+from jobs.admin.base import ConsoleAdmin
 from jobs.admin.filters import DecisionFilter, GroupJobFilter
 from jobs.models import DuplicateGroup, DuplicateMember, File
 from jobs.services.duplicates import DecisionRefused, check_decision, decide
@@ -39,7 +40,7 @@ class DecisionForm(forms.ModelForm):
 
 
 @admin.register(DuplicateGroup)
-class DuplicateGroupAdmin(admin.ModelAdmin):
+class DuplicateGroupAdmin(ConsoleAdmin):
     list_display = ["__str__", "kind", "member_count", "total_size", "thumbnails", "decision"]
     list_filter = ["kind", DecisionFilter, GroupJobFilter]
     list_select_related = ["keep"]
@@ -50,16 +51,6 @@ class DuplicateGroupAdmin(admin.ModelAdmin):
     form = DecisionForm
     fieldsets = [(None, {"fields": ["kind", "key", "member_count", "total_size", "decided"]})]
     readonly_fields = ["kind", "key", "member_count", "total_size", "decided"]
-
-    class Media:
-        css = {"all": ["admin-extra/console.css"]}
-
-    # Groups are found by regrouping, and deleting one from here would only have it found again.
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         shown = DuplicateMember.objects.select_related("file").order_by("file_id")[:LIST_THUMBNAILS]

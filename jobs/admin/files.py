@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from jobs.admin import display
+from jobs.admin.base import ConsoleAdmin
 from jobs.admin.filters import FileTypeFilter, HasErrorFilter, InDuplicateGroupFilter, JobFilter
 from jobs.admin.pagination import CappedCountPaginator
 from jobs.models import DuplicateGroup, File
@@ -48,7 +49,7 @@ class CaptureTimeCorrectionForm(forms.ModelForm):
 
 
 @admin.register(File)
-class FileAdmin(admin.ModelAdmin):
+class FileAdmin(ConsoleAdmin):
     list_display = [
         "thumbnail_small", "original_name", "job_link", "capture_time", "confidence", "capture_source", "file_size",
         "dimensions", "error_summary",
@@ -75,16 +76,6 @@ class FileAdmin(admin.ModelAdmin):
         "capture_source", "capture_conflict", "evidence", "mime_type", "file_size", "dimensions", "duration", "camera",
         "shot", "sha256", "perceptual_hash", "group_links", "attempts", "processed_at", "client_modified_at",
     ]  # fmt: skip
-
-    class Media:
-        css = {"all": ["admin-extra/console.css"]}
-
-    # Files come from imports, and the console never deletes what a user imported.
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="")
     def thumbnail_small(self, file):

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from jobs.admin import display
+from jobs.admin.base import ConsoleAdmin
 from jobs.models import DuplicateGroup, DuplicateMember, Job
 from jobs.services.control import ActionRefused, control_job, retry_failed_files
 
@@ -17,7 +18,7 @@ DONE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ConsoleAdmin):
     list_display = [
         "id", "kind", "owner", "status_badge", "progress", "file_progress", "errors", "created", "duration"
     ]  # fmt: skip
@@ -35,16 +36,6 @@ class JobAdmin(admin.ModelAdmin):
         "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure", "created_at",
         "started_at", "completed_at", "duration", "last_progress_at", "file_list", "duplicate_groups",
     ]  # fmt: skip
-
-    class Media:
-        css = {"all": ["admin-extra/console.css"]}
-
-    # Jobs start from the web page, the API or import_path, and are never deleted from here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job):
