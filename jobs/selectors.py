@@ -40,11 +40,10 @@ def exact_duplicate_groups(job: Job) -> list[tuple[str, list[File]]]:
     shared = (
         File.objects.filter(job=job).exclude(sha256="").values("sha256").annotate(n=Count("id")).filter(n__gt=1)
     )
-    files = (
-        File.objects.filter(job=job, sha256__in=shared.values("sha256")).select_related("job").order_by("sha256", "id")
-    )
+    files = File.objects.filter(job=job, sha256__in=shared.values("sha256")).order_by("sha256", "id")
     groups: dict[str, list[File]] = {}
     for file in files:
+        file.job = job  # known already: no join, no Job built per file
         groups.setdefault(file.sha256, []).append(file)
     return list(groups.items())
 
@@ -61,11 +60,11 @@ def near_duplicate_groups(job: Job) -> list[tuple[str, list[File]]]:
     )
     members = (
         File.objects.filter(job=job, duplicate_memberships__group__in=groups)
-        .select_related("job")
         .annotate(group_key=F("duplicate_memberships__group__key"))
         .order_by("group_key", "id")
     )
     found: dict[str, list[File]] = {}
     for file in members:
+        file.job = job
         found.setdefault(file.group_key, []).append(file)
     return list(found.items())
