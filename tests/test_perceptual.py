@@ -10,6 +10,7 @@ from jobs.pipeline.perceptual import (
     MAKE,
     MODEL,
     SUBSEC_TIME_ORIGINAL,
+    camera_name,
     different_shots,
     distance,
     fingerprint,
@@ -159,3 +160,17 @@ def test_records_missing_a_part_match_any():
     assert not different_shots(full, "")
     assert different_shots(full, "Apple iPhone XR|2020:04:17 10:03:43|")
     assert different_shots(full, "Canon EOS RP|2020:04:17 10:03:42|144")
+
+
+@pytest.mark.parametrize(
+    "make, model, name",
+    [
+        ("Canon", "Canon EOS RP", "Canon EOS RP"),
+        ("NIKON\x00  ", "E775 ", "NIKON E775"),
+        (b"Apple", b"iPhone XR", "Apple iPhone XR"),
+        ("", "iPhone XR", "iPhone XR"),
+        (None, None, ""),
+    ],
+)
+def test_a_camera_is_named_with_its_make_once(make, model, name):
+    assert camera_name(make, model) == name

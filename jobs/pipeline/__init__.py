@@ -14,15 +14,12 @@ from jobs.pipeline import formats
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
-from jobs.pipeline.perceptual import fingerprint, shot_identity
+from jobs.pipeline.perceptual import MAKE, MODEL, camera_name, fingerprint, shot_identity
 from jobs.pipeline.thumbnails import render_thumbnail
 from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
 from jobs.pipeline.video import probe_video
 
 __all__ = ["Analysis", "MediaError", "analyse", "configure_decoders"]
-
-MAKE_TAG, MODEL_TAG = 0x010F, 0x0110
-
 
 @dataclass
 class Analysis:
@@ -83,13 +80,13 @@ def analyse(
             clues["video_tags"] = container_tags(path)
             video = probe_video(path)
             result.width, result.height, result.duration = video.width, video.height, video.duration
-            result.camera = _camera(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))
+            result.camera = camera_name(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))
             clues["video_tags"] = {**clues["video_tags"], **video.tags}
             image = video.poster
         else:
             photo = open_photo(path)
             result.width, result.height = photo.width, photo.height
-            result.camera = _camera(photo.exif.get(MAKE_TAG), photo.exif.get(MODEL_TAG))
+            result.camera = camera_name(photo.exif.get(MAKE), photo.exif.get(MODEL))
             result.shot = shot_identity(photo.exif) or ""
             clues["exif"], clues["xmp"], clues["iptc"] = photo.exif, photo.xmp, photo.iptc
             image = photo.reduced
@@ -101,10 +98,3 @@ def analyse(
     result.capture = read_capture_time(Clues(**clues), zone=zone)
     return result
 
-
-def _camera(make, model) -> str:
-    make = str(make or "").strip(" \x00")
-    model = str(model or "").strip(" \x00")
-    if make and model.lower().startswith(make.split()[0].lower()):
-        return model[:200]
-    return f"{make} {model}".strip()[:200]

@@ -79,12 +79,21 @@ def shot_identity(exif: Image.Exif | None) -> str | None:
     taken = _text(exif_ifd.get(DATE_TIME_ORIGINAL))
     if not taken.strip("0: "):  # absent, blank or "0000:00:00 00:00:00": the camera's clock was unset
         return None
-    camera = " ".join(part for part in (_text(exif.get(MAKE)), _text(exif.get(MODEL))) if part)
+    camera = camera_name(exif.get(MAKE), exif.get(MODEL))
     # Sub-seconds are a decimal fraction: "50" and "500" are the same instant.
     subsec = _text(exif_ifd.get(SUBSEC_TIME_ORIGINAL)).rstrip("0")
     # The times are 19 and a few characters long; a damaged tag is cut so the record still fits.
     record = f"|{taken[:40]}|{subsec[:20]}"
     return camera[: SHOT_MAX_LENGTH - len(record)] + record
+
+
+def camera_name(make: object, model: object) -> str:
+    """"Canon EOS RP" from make "Canon" and model "Canon EOS RP", "NIKON E775" from "NIKON" and
+    "E775": the make once, however the camera split its name between the two tags."""
+    make, model = _text(make), _text(model)
+    if make and model.lower().startswith(make.split()[0].lower()):
+        return model[:SHOT_MAX_LENGTH]
+    return " ".join(part for part in (make, model) if part)[:SHOT_MAX_LENGTH]
 
 
 def different_shots(a: str | None, b: str | None) -> bool:
