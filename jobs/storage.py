@@ -20,14 +20,20 @@ def local_path(file: File):
         yield Path(file.path)
         return
     try:
-        yield Path(default_storage.path(file.path))
+        # Asked before yielding, so that an error in the caller's block is never taken for
+        # storage without local paths.
+        local = Path(default_storage.path(file.path))
     except NotImplementedError:
-        with default_storage.open(file.path, "rb") as source, tempfile.NamedTemporaryFile(
-            suffix=Path(file.path).suffix
-        ) as copy:
-            shutil.copyfileobj(source, copy, 1024 * 1024)
-            copy.flush()
-            yield Path(copy.name)
+        local = None
+    if local is not None:
+        yield local
+        return
+    with default_storage.open(file.path, "rb") as source, tempfile.NamedTemporaryFile(
+        suffix=Path(file.path).suffix
+    ) as copy:
+        shutil.copyfileobj(source, copy, 1024 * 1024)
+        copy.flush()
+        yield Path(copy.name)
 
 
 def save_thumbnail(file: File, data: bytes) -> str:
