@@ -130,31 +130,27 @@ def _receive_upload(request, files):
         return error(400, "None of the files is a photo or video we import.", rejected=rejections)
     try:
         job = _add_to_job(request, stored)
+    except ImportRefused as e:
+        uploads.discard(stored)
+        return error(400, str(e))
     except BaseException:
         uploads.discard(stored)  # no file is kept without its record
         raise
-    if isinstance(job, JsonResponse):
-        return job
     return JsonResponse(
         {"job_id": job.id, "file_count": job.progress_total, "status": "queued", "rejected": rejections}, status=201
     )
 
 
-def _add_to_job(request, stored) -> Job | JsonResponse:
+def _add_to_job(request, stored) -> Job:
     """A new upload job, or with `job_id` the user's upload job that earlier requests of the same
     selection started."""
-    job_id = request.POST.get("job_id")
-    if not job_id:
+    job_id = _positive_int(request.POST, "job_id", None)
+    if job_id is None:
         return create_upload_job(owner=request.user, uploads=stored)
-    job = selectors.jobs_for(request.user).filter(id=int(job_id) if job_id.isdigit() else 0).first()
+    job = selectors.jobs_for(request.user).filter(id=job_id).first()
     if job is None or job.kind != Job.Kind.UPLOAD:
-        uploads.discard(stored)
-        return error(400, f"job_id {job_id} is not an upload job of yours; leave it out to start a new job.")
-    try:
-        return add_uploads_to_job(job=job, uploads=stored)
-    except ImportRefused as e:
-        uploads.discard(stored)
-        return error(400, str(e))
+        raise ImportRefused(f"job_id {job_id} is not an upload job of yours; leave it out to start a new job.")
+    return add_uploads_to_job(job=job, uploads=stored)
 
 
 @api_view("POST")
@@ -298,14 +294,15 @@ def _json_body(request) -> dict:
 
 def _paging(request) -> tuple[int, int]:
     """page (from 1) and per_page (1 to MAX_PER_PAGE; larger values are capped)."""
-    page = _positive_int(request, "page", 1)
-    per_page = min(_positive_int(request, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    page = _positive_int(request.GET, "page", 1)
+    per_page = min(_positive_int(request.GET, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
     return page, per_page
 
 
-def _positive_int(request, name: str, default: int) -> int:
-    value = request.GET.get(name)
-    if value is None:
+def _positive_int(params, name: str, default: int | None) -> int | None:
+    """A whole number of at most nine digits from the query or form `params`, or `default`."""
+    value = params.get(name)
+    if value is None or value == "" and default is None:
         return default
     if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
         raise BadRequest(f"{name} must be a whole number from 1: got '{value[:20]}'.")

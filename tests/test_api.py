@@ -535,7 +535,7 @@ def test_later_requests_with_job_id_join_the_first_requests_job(alice, corpus):
     assert sorted(first.files.values_list("original_name", flat=True)) == ["IMG_0002.JPG", "plain.jpg"]
 
 
-@pytest.mark.parametrize("job_id", ["someone else's", "a path job", "cancelled", "x"])
+@pytest.mark.parametrize("job_id", ["someone else's", "a path job", "cancelled", "x", "²", "9" * 25, "0", "-1"])
 def test_files_cannot_join_a_job_that_is_not_the_users_open_upload_job(alice, bob, corpus, data_dir, job_id):
     jobs = {
         "someone else's": make_job(bob),
