@@ -41,9 +41,9 @@ RESULT_FIELDS = [
 def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> None:
     """Process the job's unfinished files with ids in [first_id, last_id], stopping at the next
     file boundary once the job is no longer running (paused, cancelled)."""
-    if not start_job(job_id):
+    job = start_job(job_id)
+    if job is None:
         return
-    job = Job.objects.get(id=job_id)
     results = Results(job_id, token)
     try:
         for file in _unfinished_files(job, first_id, last_id):
@@ -224,13 +224,14 @@ def warm_up_worker(**kwargs) -> None:
         log.exception("Warming up the pipeline failed")
 
 
-def start_job(job_id: int) -> bool:
-    """Move a pending job to running; True when the job is running and batches should work."""
+def start_job(job_id: int) -> Job | None:
+    """Move a pending job to running; the job when it is running and batches should work, None
+    when it is paused, cancelled, finished or gone."""
     now = timezone.now()
     Job.objects.filter(id=job_id, status=Job.Status.PENDING).update(
         status=Job.Status.RUNNING, started_at=Coalesce(F("started_at"), now), last_progress_at=now
     )
-    return _job_status(job_id) == Job.Status.RUNNING
+    return Job.objects.filter(id=job_id, status=Job.Status.RUNNING).first()
 
 
 def finish_job_if_done(job_id: int) -> bool:
