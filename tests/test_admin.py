@@ -121,7 +121,7 @@ def test_every_page_renders_for_staff_with_real_imported_files(job, console):
 @pytest.mark.django_db
 def test_the_job_list_shows_progress_and_counts(job, console):
     page = console.get("/admin/jobs/job/").content.decode()
-    assert f'<progress class="console-progress" value="5" max="5"></progress> 100%' in page
+    assert '<progress class="console-progress" value="5" max="5"></progress> 100%' in page
     assert "5 / 5" in page
     assert "console-status-completed" in page
 

@@ -4,10 +4,9 @@ through the database broker. Run by `make test-postgres`, which starts a throwaw
 import re
 import time
 
-from django.db.models import Max, Min
-
 import pytest
 from django.db import connection
+from django.db.models import Max, Min
 
 from jobs.models import File, Job
 from tests.conftest import manage, wait_for

@@ -81,17 +81,17 @@ MATROSKA_EPOCH = datetime(2001, 1, 1, tzinfo=timezone.utc)
 
 def _matroska_tags(head: bytes) -> dict[str, str]:
     """Info/DateUTC (nanoseconds since 2001-01-01 UTC), as FFmpeg would name it."""
-    for element, start, stop in _elements(head, 0, len(head)):
+    for element, segment_start, segment_end in _elements(head, 0, len(head)):
         if element != SEGMENT:
             continue
-        for element, start, stop in _elements(head, start, stop):
+        for element, info_start, info_end in _elements(head, segment_start, segment_end):
             if element == CLUSTER:
-                break
+                break  # the pictures begin: Info comes before them or not at all
             if element != INFO:
                 continue
-            for element, start, stop in _elements(head, start, stop):
-                if element == DATE_UTC and stop - start == 8:
-                    nanoseconds = int.from_bytes(head[start:stop], "big", signed=True)
+            for element, start, end in _elements(head, info_start, info_end):
+                if element == DATE_UTC and end - start == 8:
+                    nanoseconds = int.from_bytes(head[start:end], "big", signed=True)
                     value = MATROSKA_EPOCH + timedelta(microseconds=nanoseconds // 1000)
                     return {"creation_time": value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     return {}
