@@ -5,12 +5,14 @@ import hashlib
 
 import pytest
 from django.core.files import File as DjangoFile
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from PIL import Image
 
 from jobs.models import File, Job
 from jobs.services.imports import StoredUpload, create_upload_job
 from jobs.services.processing import process_batch
+from jobs.storage import local_path
 
 
 class NameOnlyStorage(Storage):
@@ -73,3 +75,18 @@ def test_an_upload_is_processed_from_storage_without_local_paths(name_only_stora
             assert stored.read() == original  # the upload itself is left as it was
         with name_only_storage.open(file.thumbnail.name) as thumbnail, Image.open(thumbnail) as im:
             assert im.format == "WEBP" and max(im.size) == 320
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("storage", ["on this machine", "without local paths"])
+def test_an_error_inside_the_local_copy_reaches_the_caller_unchanged(storage, request, data_dir, alice):
+    if storage == "without local paths":
+        request.getfixturevalue("name_only_storage")
+    content = b"\xff\xd8\xff" + b"not decoded here" * 10
+    name = default_storage.save("uploads/a.jpg", ContentFile(content))
+    job = create_upload_job(owner=alice, uploads=[StoredUpload(name, "a.jpg")], enqueue=False)
+
+    # A decoder's NotImplementedError is the decoder's, not a sign of storage without paths.
+    with pytest.raises(NotImplementedError, match="the decoder's own"), local_path(job.files.get()) as path:
+        assert path.read_bytes() == content
+        raise NotImplementedError("the decoder's own")
