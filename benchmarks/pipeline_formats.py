@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageOps
 
 from benchmarks._common import require_corpus, scratch
-from jobs.pipeline import analyse, configure_decoders
+from jobs.pipeline.analysis import analyse, configure_decoders
 from jobs.pipeline.formats import by_name
 from jobs.pipeline.perceptual import fingerprint
 from jobs.pipeline.thumbnails import render_thumbnail

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.conf import settings
 from django.db.models.signals import post_migrate
 
 
@@ -11,10 +10,8 @@ class JobsConfig(AppConfig):
     def ready(self):
         from django_q.signals import post_spawn
 
-        from jobs.pipeline import configure_decoders
         from jobs.services.processing import warm_up_worker
 
-        configure_decoders(max_image_pixels=settings.MEDIAIMPORT_MAX_IMAGE_PIXELS)
         post_migrate.connect(_schedule_recovery, sender=self)
         post_spawn.connect(warm_up_worker, dispatch_uid="jobs.warm_up_worker")
 

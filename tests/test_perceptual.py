@@ -1,3 +1,4 @@
+import imagehash
 import pytest
 from PIL import Image, ImageOps
 
@@ -35,6 +36,16 @@ def test_a_photo_has_a_fingerprint_of_hex_digits(photo):
     value = fingerprint_of(photo)
     assert len(value) == FINGERPRINT_LENGTH == 48
     int(value, 16)
+
+
+@pytest.mark.parametrize("name", [PHOTO, *BURST])
+def test_the_fingerprint_is_the_three_hashes_of_the_whole_picture(copy_media, name):
+    # phash's 32x32 reduction is shared with the contrast measure: fingerprints must stay those
+    # imagehash computes from the picture itself, or files imported before would no longer match.
+    image, _ = reduced_decode(copy_media(name, single=True))
+    grey = image.convert("L")
+    hashes = (imagehash.phash(grey), imagehash.dhash(grey), imagehash.average_hash(grey))
+    assert fingerprint(image) == "".join(str(h) for h in hashes)
 
 
 def test_a_messenger_copy_is_close_and_another_photo_is_not(copy_media, photo, tmp_path):

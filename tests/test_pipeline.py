@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from jobs.pipeline import analyse, formats
+from jobs.pipeline import formats
+from jobs.pipeline.analysis import analyse
 from jobs.pipeline.hashing import sha256_of
 
 UTC = ZoneInfo("UTC")

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageOps
 
-from jobs.pipeline import analyse, configure_decoders
+from jobs.pipeline.analysis import analyse
 from jobs.pipeline.images import REDUCED_SIZE, open_photo
 from jobs.pipeline.near_duplicates import MAX_DISTANCE
-from jobs.pipeline.perceptual import HASH_BITS, HASHES, distance, fingerprint
+from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, distance, fingerprint
 
 # Phone photos that carry a 320x240 (iPhone) or 512x384 (Samsung, older iPhone) thumbnail.
 WITH_THUMBNAIL = [
@@ -24,11 +24,6 @@ WITHOUT_THUMBNAIL = "drewnoakes/heic/IMG_2927.HEIC"
 
 DATE_TIME_ORIGINAL = 0x9003
 EXIF_IFD = 0x8769
-
-
-@pytest.fixture(autouse=True, scope="module")
-def decoders():
-    configure_decoders(max_image_pixels=200_000_000)
 
 
 def full_decode(path) -> Image.Image:
@@ -73,7 +68,7 @@ def test_analysis_gives_a_small_thumbnail_that_decodes(name, copy_media):
         assert thumbnail.format == "WEBP"
         assert max(thumbnail.size) == 320
         assert (thumbnail.width > thumbnail.height) == (analysis.width > analysis.height)
-    assert len(analysis.fingerprint) == len(HASHES) * HASH_BITS // 4  # every hash, in hex
+    assert len(analysis.fingerprint) == FINGERPRINT_LENGTH  # every hash, in hex
 
 
 def test_a_heic_without_a_thumbnail_is_decoded_whole(copy_media):

@@ -5,13 +5,15 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageOps
 
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.timestamps import image_iptc
 
-# Only these decoders may ever run on an imported file (pillow-heif registers "HEIF").
+# Only these decoders may ever run on an imported file.
 PILLOW_FORMATS = ("JPEG", "PNG", "GIF", "HEIF")
+pillow_heif.register_heif_opener()  # Pillow's "HEIF" format
 
 # The reduced decode is at least this large on its long side: the thumbnail's size.
 REDUCED_SIZE = 320

@@ -37,7 +37,7 @@ MAX_SPREAD = 40
 # Burst frames of a still subject are 0-4 bits apart, as close as a re-encoded copy to its original.
 MARGIN = 4
 
-# The index looks up the gradient hash (dhash, the second of perceptual.HASHES). The mean hash
+# The index looks up the gradient hash (dhash, the fingerprint's second hash). The mean hash
 # would be the worst: its bits follow the light (bright sky, dark ground), so unrelated photos share
 # long runs of them and every lookup would return a crowd.
 INDEXED_WORD = 1

@@ -13,9 +13,13 @@ import re
 import imagehash
 from PIL import Image, ImageStat
 
-HASHES = (imagehash.phash, imagehash.dhash, imagehash.average_hash)
 HASH_BITS = 64
-FINGERPRINT_LENGTH = len(HASHES) * HASH_BITS // 4
+FINGERPRINT_LENGTH = 3 * HASH_BITS // 4
+
+# phash first reduces the picture to 32x32 grey (its hash size 8 times its high-frequency factor
+# 4). Done here once, that reduction also serves to measure the contrast, and phash of it is phash
+# of the picture: resizing to the size a picture already has is a copy.
+PHASH_REDUCTION = (32, 32)
 
 # Below this many pixels on the short side the hashes' 32x32 and 9x8 grids would be filled by
 # upscaling: an 8x8 placeholder (the ExifTool samples) or an icon is not a picture to compare.
@@ -33,9 +37,10 @@ def fingerprint(image: Image.Image) -> str | None:
     if min(image.size) < MIN_SIDE:
         return None
     grey = flattened(image).convert("L")
-    if _contrast(grey) < MIN_CONTRAST:
+    reduced = grey.resize(PHASH_REDUCTION, Image.Resampling.LANCZOS)
+    if ImageStat.Stat(reduced).stddev[0] < MIN_CONTRAST:
         return None
-    return "".join(str(hash_(grey)) for hash_ in HASHES)
+    return f"{imagehash.phash(reduced)}{imagehash.dhash(grey)}{imagehash.average_hash(grey)}"
 
 
 def distance(a: str, b: str) -> int:
@@ -51,11 +56,7 @@ def flattened(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def _contrast(grey: Image.Image) -> float:
-    return ImageStat.Stat(grey.resize((32, 32), Image.Resampling.LANCZOS)).stddev[0]
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 MAKE = 0x010F

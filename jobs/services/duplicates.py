@@ -12,8 +12,6 @@ from django.utils import timezone
 
 from jobs.batching import batched
 from jobs.models import DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
-from jobs.pipeline.near_duplicates import Picture, group_near_duplicates
-from jobs.pipeline.perceptual import FINGERPRINT_LENGTH
 
 # A file that failed to decode still has its bytes hashed, and those bytes can be duplicated.
 GROUPED_STATUSES = (File.Status.DONE, File.Status.FAILED)
@@ -54,6 +52,11 @@ def refresh_near_groups() -> None:
     """Near groups are found over the whole library, since a new picture can join, split or
     re-key groups that hold none of its own job's files. The grouping indexes fingerprints rather
     than comparing every pair, so this stays a matter of seconds for 100,000 pictures."""
+    # Imported here: numpy and the image hashes are not loaded by the web server and the import
+    # command, which import this module (through the admin) but never regroup.
+    from jobs.pipeline.near_duplicates import Picture, group_near_duplicates
+    from jobs.pipeline.perceptual import FINGERPRINT_LENGTH
+
     rows = (
         File.objects.filter(status__in=GROUPED_STATUSES)
         .exclude(perceptual_hash="")

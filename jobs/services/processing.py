@@ -6,11 +6,13 @@ error instead of looping. Results are written a few at a time, each write moving
 progress counts in the same transaction, so the counts always match the files."""
 
 import errno
+import functools
 import logging
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,8 +24,10 @@ from django_q.tasks import async_task
 from PIL import Image
 
 from jobs.models import File, Job
-from jobs.pipeline import Analysis, analyse
 from jobs.storage import local_path, save_thumbnail
+
+if TYPE_CHECKING:
+    from jobs.pipeline.analysis import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +98,24 @@ def queue_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> None
     )
 
 
-def analyse_file(file: File) -> Analysis | str:
+@functools.cache
+def load_pipeline():
+    """The pipeline's analysis, imported and set up at a process's first file: its decoders (numpy,
+    scipy, PyAV, libheif) take a quarter of a second to load and tens of megabytes that the web
+    server and the import command, which import this module too, never need."""
+    from jobs.pipeline import analysis
+
+    analysis.configure_decoders(max_image_pixels=settings.MEDIAIMPORT_MAX_IMAGE_PIXELS)
+    return analysis
+
+
+def analyse_file(file: File) -> "Analysis | str":
     """The file's analysis, or the error that kept it from being read at all."""
     is_path = file.job.kind == Job.Kind.PATH
     try:
         with local_path(file) as path:
             file_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) if is_path else None
-            return analyse(
+            return load_pipeline().analyse(
                 path,
                 name=file.original_name,
                 folders=tuple(file.folder.split("/")) if file.folder else (),
@@ -129,7 +144,7 @@ class Results:
         self.pending: list[File] = []
         self.since = time.monotonic()
 
-    def add(self, file: File, *, analysis: Analysis | str | None = None, failure: str = "") -> None:
+    def add(self, file: File, *, analysis: "Analysis | str | None" = None, failure: str = "") -> None:
         if isinstance(analysis, str):
             failure = analysis
         elif analysis is not None:
@@ -168,7 +183,7 @@ def _db_value(file: File, name: str):
     return file.thumbnail.name if name == "thumbnail" else getattr(file, name)
 
 
-def _apply(file: File, analysis: Analysis) -> None:
+def _apply(file: File, analysis: "Analysis") -> None:
     file.error = _storable(analysis.error)
     file.size = analysis.size
     file.sha256 = analysis.sha256
@@ -219,7 +234,7 @@ def warm_up_worker(**kwargs) -> None:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "warm-up.jpg"
             Image.new("RGB", (64, 48), "gray").save(path, "JPEG")
-            analyse(path, name=path.name, zone=ZoneInfo(settings.TIME_ZONE), sidecars=False)
+            load_pipeline().analyse(path, name=path.name, zone=ZoneInfo(settings.TIME_ZONE), sidecars=False)
     except Exception:  # a worker that could not warm up still works, only its first file is slower
         log.exception("Warming up the pipeline failed")
 

@@ -4,6 +4,7 @@ killed cluster left behind."""
 from django_q.management.commands import qcluster
 
 from jobs.services.control import recover_stalled_jobs
+from jobs.services.processing import load_pipeline
 
 
 class Command(qcluster.Command):
@@ -15,4 +16,6 @@ class Command(qcluster.Command):
         # `import_path --sync` still at work.) Tasks still on the queue, taken by the dead
         # cluster, come back by themselves after Q_CLUSTER["retry"].
         recover_stalled_jobs(quiet_seconds=0)
+        # Loaded before the workers are forked, so they share its modules' memory.
+        load_pipeline()
         super().handle(*args, **options)

@@ -1,0 +1,94 @@
+"""analyse() runs the pipeline for one file, with one read for the hash and one decode for
+everything a picture gives (size, EXIF, thumbnail, fingerprint)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PIL import Image
+
+from jobs.pipeline import formats
+from jobs.pipeline.errors import MediaError
+from jobs.pipeline.hashing import sha256_of
+from jobs.pipeline.images import open_photo
+from jobs.pipeline.perceptual import MAKE, MODEL, camera_name, fingerprint, shot_identity
+from jobs.pipeline.thumbnails import render_thumbnail
+from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
+from jobs.pipeline.video import probe_video
+
+
+@dataclass
+class Analysis:
+    sha256: str
+    size: int
+    mime_type: str = ""
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    camera: str = ""
+    shot: str = ""
+    capture: CaptureTime | None = None
+    fingerprint: str = ""
+    thumbnail: bytes | None = None  # WebP
+    error: str = ""
+
+
+def configure_decoders(*, max_image_pixels: int) -> None:
+    """Once per process: the decompression-bomb limit, which Pillow keeps as a global."""
+    Image.MAX_IMAGE_PIXELS = max_image_pixels
+
+
+def analyse(
+    path: Path,
+    *,
+    name: str,
+    zone: ZoneInfo,
+    folders: tuple[str, ...] = (),
+    file_modified: datetime | None = None,
+    client_modified: datetime | None = None,
+    sidecars: bool = True,
+) -> Analysis:
+    """Everything we learn about one file. A file that cannot be decoded still gets its hash,
+    size and whatever capture time its name, folder and dates tell, with the error recorded."""
+    sha256, size = sha256_of(path)
+    result = Analysis(sha256=sha256, size=size)
+    clues = {
+        "name": name,
+        "folders": folders,
+        "path": path if sidecars else None,
+        "file_modified": file_modified,
+        "client_modified": client_modified,
+    }
+    image = None
+    try:
+        if size == 0:
+            raise MediaError("The file is empty")
+        media_type = formats.sniff(formats.read_header(path))
+        if media_type is None:
+            raise MediaError(f"Not a photo or video we import: its content is none of {formats.ALLOWED_NAMES}")
+        result.mime_type = media_type.mime_type
+        if media_type.is_video:
+            # Dates PyAV does not show (MP4 udta, AVCHD, Matroska DateUTC) are read from the
+            # container first, so they count even when the video itself cannot be opened.
+            clues["video_tags"] = container_tags(path)
+            video = probe_video(path)
+            result.width, result.height, result.duration = video.width, video.height, video.duration
+            result.camera = camera_name(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))
+            clues["video_tags"] = {**clues["video_tags"], **video.tags}
+            image = video.poster
+        else:
+            photo = open_photo(path)
+            result.width, result.height = photo.width, photo.height
+            result.camera = camera_name(photo.exif.get(MAKE), photo.exif.get(MODEL))
+            result.shot = shot_identity(photo.exif) or ""
+            clues["exif"], clues["xmp"], clues["iptc"] = photo.exif, photo.xmp, photo.iptc
+            image = photo.reduced
+        if image is not None:
+            result.thumbnail = render_thumbnail(image)
+            result.fingerprint = fingerprint(image)
+    except MediaError as e:
+        result.error = str(e)
+    result.capture = read_capture_time(Clues(**clues), zone=zone)
+    return result
+
