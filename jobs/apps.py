@@ -8,12 +8,7 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django_q.signals import post_spawn
-
-        from jobs.services.processing import warm_up_worker
-
         post_migrate.connect(_schedule_recovery, sender=self)
-        post_spawn.connect(warm_up_worker, dispatch_uid="jobs.warm_up_worker")
 
 
 def _schedule_recovery(**kwargs):

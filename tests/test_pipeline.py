@@ -6,11 +6,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from jobs.pipeline import formats
 from jobs.pipeline.analysis import analyse
 from jobs.pipeline.hashing import sha256_of
+from jobs.pipeline.images import open_photo
 
 UTC = ZoneInfo("UTC")
 
@@ -88,6 +89,22 @@ def test_exif_orientation_is_applied_to_size_and_thumbnail(tmp_path):
 
     assert (result.width, result.height) == (400, 800)
     assert decoded(result.thumbnail).size == (160, 320)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_is_turned_as_pillow_turns_it(tmp_path, orientation):
+    path = tmp_path / f"orientation-{orientation}.png"  # lossless, so pixels compare exactly
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    picture = Image.new("RGB", (60, 40), "white")
+    picture.paste("red", (0, 0, 20, 10))  # a corner that shows every turn and flip
+    picture.save(path, exif=exif)
+
+    with Image.open(path) as im:
+        expected = ImageOps.exif_transpose(im.convert("RGB"))
+
+    assert open_photo(path).reduced.tobytes() == expected.tobytes()
+    assert open_photo(path).reduced.size == expected.size
 
 
 def test_a_file_that_cannot_be_decoded_still_gets_hash_and_date(tmp_path):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pillow_heif
-from PIL import Image, ImageOps
+from PIL import Image
 
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.timestamps import image_iptc
@@ -58,7 +58,9 @@ def _read(im: Image.Image) -> Photo:
     # and colours) instead of the full HEVC image; PNG and GIF ignore it. Only the long side must
     # reach REDUCED_SIZE: a phone's 320x240 HEIC thumbnail serves, which (320, 320) would refuse.
     im.draft("RGB", (REDUCED_SIZE, 1) if im.width >= im.height else (1, REDUCED_SIZE))
-    reduced = ImageOps.exif_transpose(_displayable(im))
+    reduced = _displayable(im)
+    if (transpose := TRANSPOSES.get(exif.get(ORIENTATION_TAG))) is not None:
+        reduced = reduced.transpose(transpose)
     return Photo(
         width=width,
         height=height,
@@ -71,6 +73,17 @@ def _read(im: Image.Image) -> Photo:
 
 ORIENTATION_TAG = 0x0112
 ROTATED_ORIENTATIONS = {5, 6, 7, 8}
+# ImageOps.exif_transpose's turns, applied with the EXIF already read: that function parses the
+# EXIF block twice more and writes it back without the tag, for a picture never saved with it.
+TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def _displayable(im: Image.Image) -> Image.Image:

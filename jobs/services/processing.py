@@ -225,17 +225,18 @@ def _storable(value):
     return value
 
 
-def warm_up_worker(**kwargs) -> None:
-    """Run the pipeline once on a tiny picture when a cluster worker starts (django-q2's
-    post_spawn signal), so that the decoders' lazy imports (scipy for the perceptual hash,
-    Pillow's plugins and encoders; a quarter of a second) are done before the first batch
-    arrives instead of inside it."""
+def warm_up_pipeline() -> None:
+    """Load the pipeline and run it once on a small picture, so that the imports it makes on first
+    use (scipy's DCT for the perceptual hash, Pillow's plugins and WebP encoder) are done. qcluster
+    does this before forking its workers: they share these modules' memory, and no worker's first
+    batch waits for them."""
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "warm-up.jpg"
-            Image.new("RGB", (64, 48), "gray").save(path, "JPEG")
+            # A gradient, so that the fingerprint is computed too (a flat picture gets none).
+            Image.linear_gradient("L").resize((64, 48)).convert("RGB").save(path, "JPEG")
             load_pipeline().analyse(path, name=path.name, zone=ZoneInfo(settings.TIME_ZONE), sidecars=False)
-    except Exception:  # a worker that could not warm up still works, only its first file is slower
+    except Exception:  # the workers still work; their first files are only slower
         log.exception("Warming up the pipeline failed")
 
 

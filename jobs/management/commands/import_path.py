@@ -16,7 +16,7 @@ from jobs.services.processing import finish_job_if_done, process_batch
 
 # Following a job is one indexed read per poll; a short poll keeps the command from adding most
 # of a poll's length to the end of every import.
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
 """manage.py qcluster: django-q2's cluster, which first queues again the jobs that a stopped or
-killed cluster left behind."""
+killed cluster left behind, and warms up the pipeline for the workers it forks."""
 
 from django_q.management.commands import qcluster
 
 from jobs.services.control import recover_stalled_jobs
-from jobs.services.processing import load_pipeline
+from jobs.services.processing import warm_up_pipeline
 
 
 class Command(qcluster.Command):
@@ -16,6 +16,5 @@ class Command(qcluster.Command):
         # `import_path --sync` still at work.) Tasks still on the queue, taken by the dead
         # cluster, come back by themselves after Q_CLUSTER["retry"].
         recover_stalled_jobs(quiet_seconds=0)
-        # Loaded before the workers are forked, so they share its modules' memory.
-        load_pipeline()
+        warm_up_pipeline()
         super().handle(*args, **options)
