@@ -11,6 +11,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MEDIAIMPORT_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -103,13 +104,16 @@ def stop_cluster(process: subprocess.Popen, timeout: float = 30) -> None:
 
 class ProcessTreeWatch:
     """Samples, in a thread, some processes and all their descendants from /proc: `peak_memory` is
-    the largest summed RSS seen (bytes; pages shared between forked processes count once per
-    process, so it errs high), `cpu_seconds` the CPU time they used while watched."""
+    the largest memory they used together (bytes, summed PSS: a page shared by the processes a
+    cluster forks counts once, split among them), `peak_rss` the largest summed RSS (which counts
+    a shared page once per process that maps it, so it errs high), `cpu_seconds` the CPU time they
+    used while watched."""
 
-    def __init__(self, *pids: int, interval: float = 0.05):
+    def __init__(self, *pids: int, interval: float = 0.1):
         self.pids = set(pids)
         self.interval = interval
         self.peak_memory = 0
+        self.peak_rss = 0
         self._ticks: dict[int, int] = {}  # last CPU ticks seen, per process
         self._baseline: dict[int, int] = {}  # CPU ticks of the processes already running at the start
         self._stop = threading.Event()
@@ -139,13 +143,15 @@ class ProcessTreeWatch:
             self._sample()
 
     def _sample(self):
-        memory = 0
+        memory = rss = 0
         for pid in _tree(self.pids):
-            rss, ticks = _usage(pid)
-            memory += rss
-            if ticks:
-                self._ticks[pid] = ticks
+            usage = _usage(pid)
+            memory += usage.pss
+            rss += usage.rss
+            if usage.ticks:
+                self._ticks[pid] = usage.ticks
         self.peak_memory = max(self.peak_memory, memory)
+        self.peak_rss = max(self.peak_rss, rss)
 
 
 def _tree(roots: set[int]) -> set[int]:
@@ -166,16 +172,23 @@ def _tree(roots: set[int]) -> set[int]:
     return tree
 
 
-def _usage(pid: int) -> tuple[int, int]:
-    """The process's resident memory in bytes and the CPU ticks it has used (0, 0 once gone)."""
+class Usage(NamedTuple):
+    rss: int  # bytes
+    pss: int  # bytes
+    ticks: int  # CPU time used, in clock ticks
+
+
+def _usage(pid: int) -> Usage:
+    """The process's memory and the CPU it has used (all 0 once it is gone)."""
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            sizes = dict(line.split()[:2] for line in f if line.endswith("kB\n"))
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return rss, int(fields[11]) + int(fields[12])  # utime + stime
-    except (OSError, IndexError, ValueError):
-        return 0, 0
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        return Usage(int(sizes["Rss:"]) * 1024, int(sizes["Pss:"]) * 1024, ticks)
+    except (OSError, IndexError, ValueError, KeyError):
+        return Usage(0, 0, 0)
 
 
 def megabytes(n: int) -> str:

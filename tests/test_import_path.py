@@ -3,6 +3,7 @@
 import hashlib
 import io
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image
 from jobs.models import File, Job
 from jobs.pipeline.formats import by_name
 from jobs.selectors import exact_duplicate_groups
+from tests.conftest import inherited_environ, manage
 
 
 def sha256(path: Path) -> str:
@@ -115,3 +117,27 @@ def test_missing_path_and_file_path_are_clear_errors(tmp_path):
 def test_an_empty_folder_completes_at_once(tmp_path):
     _, job = run(str(tmp_path), "--sync")
     assert job.status == Job.Status.COMPLETED and job.progress_total == 0 and job.progress_percent == 100
+
+
+
+def test_sync_import_on_the_command_line_ends_with_its_summary_and_groups(corpus, tmp_path):
+    # A real process with the default settings (its own SQLite, autocommit), unlike call_command
+    # inside a test's transaction: queueing the regrouping task closes the database connection,
+    # which once broke the iteration over the job's batches when it went on after the last one
+    # (with a number of files that is a multiple of the batch size).
+    folder = tmp_path / "photos"
+    shutil.copytree(corpus / "digicam" / "Canon", folder)
+    shutil.copy2(folder / "EOS RP" / "_MG_0635.JPG", folder / "copy.JPG")
+    shutil.copy2(folder / "EOS RP" / "_MG_0636.JPG", folder / "another.JPG")
+    count = sum(1 for p in folder.rglob("*") if p.is_file() and by_name(p.name))
+    assert count == 8
+    env = {**inherited_environ("DATABASE_URL"), "MEDIAIMPORT_DATA_DIR": str(tmp_path / "data"), "MEDIAIMPORT_BATCH_SIZE": "4"}
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+
+    result = manage("import_path", str(folder), "--sync", env=env, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert f"completed: {count} of {count} files, 0 with errors" in result.stdout
+    with sqlite3.connect(tmp_path / "data" / "db.sqlite3") as db:
+        groups = db.execute("SELECT key FROM jobs_duplicategroup WHERE kind = 'exact'").fetchall()
+    assert sorted(groups) == sorted([(sha256(folder / "copy.JPG"),), (sha256(folder / "another.JPG"),)])

@@ -69,9 +69,12 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}") from None
 
     def _process_here(self, job, bar):
-        ids = File.objects.filter(job=job).order_by("id").values_list("id", flat=True)
+        # Read whole, not through a cursor kept open across the batches: queueing the regrouping
+        # task when the job completes closes the database connection (django-q2 does, outside a
+        # transaction). 100,000 ids are a few megabytes.
+        ids = list(File.objects.filter(job=job).order_by("id").values_list("id", flat=True))
         token = uuid.uuid4().hex[:12]
-        for batch in batched(ids.iterator(), settings.MEDIAIMPORT_BATCH_SIZE):
+        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
             process_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=token)
             self._show(job, bar)
         finish_job_if_done(job.id)
