@@ -220,7 +220,7 @@ def job_files(request, job: Job):
         counts = selectors.confidence_counts(job)
         shown = [confidence] if confidence else Confidence.values
         groups = {
-            c: [file_dict(f) for f in selectors.job_files(job, confidence=c, status=status)[start : start + per_page]]
+            c: [file_dict(f, job=job) for f in selectors.job_files(job, confidence=c, status=status)[start : start + per_page]]
             if c in shown
             else []
             for c in Confidence.values
@@ -230,7 +230,7 @@ def job_files(request, job: Job):
         return JsonResponse({"groups": groups, "counts": counts, **paging})
     files = selectors.job_files(job, confidence=confidence, status=status)
     total = files.count()
-    page_files = [file_dict(f) for f in files[start : start + per_page]]
+    page_files = [file_dict(f, job=job) for f in files[start : start + per_page]]
     return JsonResponse({"files": page_files, **_page_info(page, per_page, total)})
 
 
@@ -242,9 +242,9 @@ def job_duplicates(request, job: Job):
         raise BadRequest(f"kind must be one of {', '.join(DUPLICATE_KINDS)}.")
     groups = []
     if kind in ("exact", "all"):
-        groups += [duplicate_group_dict(kind="exact", key=k, files=f) for k, f in selectors.exact_duplicate_groups(job)]
+        groups += [duplicate_group_dict(kind="exact", key=k, files=f, job=job) for k, f in selectors.exact_duplicate_groups(job)]
     if kind in ("near", "all"):
-        groups += [duplicate_group_dict(kind="near", key=k, files=f) for k, f in selectors.near_duplicate_groups(job)]
+        groups += [duplicate_group_dict(kind="near", key=k, files=f, job=job) for k, f in selectors.near_duplicate_groups(job)]
     return JsonResponse({"groups": groups})
 
 

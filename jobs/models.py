@@ -180,10 +180,14 @@ class File(models.Model):
     @property
     def capture_time(self) -> datetime | None:
         """The capture time with the offset it is shown with."""
-        if self.captured_at is None:
-            return None
-        offset = timezone(timedelta(minutes=self.capture_offset or 0))
-        return self.captured_at.astimezone(offset)
+        return shown_capture_time(self.captured_at, self.capture_offset)
+
+
+def shown_capture_time(captured_at: datetime | None, capture_offset: int | None) -> datetime | None:
+    """A capture time (UTC, as stored) in its own offset (minutes east of UTC)."""
+    if captured_at is None:
+        return None
+    return captured_at.astimezone(timezone(timedelta(minutes=capture_offset or 0)))
 
 
 class DuplicateGroup(models.Model):

@@ -1,8 +1,8 @@
 """Queries that the page, the API and the admin read."""
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 
-from jobs.models import Confidence, DuplicateGroup, DuplicateKind, File, Job
+from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
 
 
 def jobs_for(user) -> QuerySet[Job]:
@@ -16,10 +16,21 @@ def files_for(user) -> QuerySet[File]:
     return File.objects.select_related("job").filter(job__in=jobs_for(user))
 
 
-def job_files(job: Job, *, confidence: str | None = None, status: str | None = None) -> QuerySet[File]:
-    """The job's files in a stable order (id), optionally of one confidence or one processing
-    status; the (job, confidence, id) and (job, status) indexes serve them."""
-    files = File.objects.filter(job=job).select_related("job").order_by("id")
+# What a listing shows of a file (serializers.file_dict). Listings read these columns as rows: the
+# duplicates call lists thousands of files at once, and building a File for each, with every
+# column converted, was a quarter of its time.
+LISTED_FIELDS = (
+    "id", "original_name", "path", "folder", "status", "captured_at", "capture_offset", "confidence",
+    "capture_source", "capture_evidence", "capture_conflict", "sha256", "size", "width", "height",
+    "duration", "mime_type", "thumbnail", "error",
+)  # fmt: skip
+
+
+def job_files(job: Job, *, confidence: str | None = None, status: str | None = None) -> QuerySet:
+    """The job's files as rows of LISTED_FIELDS, in a stable order (id), optionally of one
+    confidence or one processing status; the (job, confidence, id) and (job, status) indexes
+    serve them."""
+    files = File.objects.filter(job=job).order_by("id").values(*LISTED_FIELDS)
     if confidence:
         files = files.filter(confidence=confidence)
     if status:
@@ -35,36 +46,36 @@ def confidence_counts(job: Job) -> dict[str, int]:
     return counts
 
 
-def exact_duplicate_groups(job: Job) -> list[tuple[str, list[File]]]:
-    """The job's files that share a SHA-256, as (sha256, files) for each group of two or more."""
+def exact_duplicate_groups(job: Job) -> list[tuple[str, list[dict]]]:
+    """The job's files that share a SHA-256, as (sha256, rows of LISTED_FIELDS) for each group of
+    two or more."""
     shared = (
         File.objects.filter(job=job).exclude(sha256="").values("sha256").annotate(n=Count("id")).filter(n__gt=1)
     )
     files = File.objects.filter(job=job, sha256__in=shared.values("sha256")).order_by("sha256", "id")
-    groups: dict[str, list[File]] = {}
-    for file in files:
-        file.job = job  # known already: no join, no Job built per file
-        groups.setdefault(file.sha256, []).append(file)
+    groups: dict[str, list[dict]] = {}
+    for file in files.values(*LISTED_FIELDS):
+        groups.setdefault(file["sha256"], []).append(file)
     return list(groups.items())
 
 
-def near_duplicate_groups(job: Job) -> list[tuple[str, list[File]]]:
+def near_duplicate_groups(job: Job) -> list[tuple[str, list[dict]]]:
     """The library's near-duplicate groups that hold two or more of the job's files, as (key,
-    files) with only the job's own files (another job's files may belong to someone else).
-    Groups that staff marked as not duplicates are left out."""
+    rows of LISTED_FIELDS) with only the job's own files (another job's files may belong to
+    someone else). Groups that staff marked as not duplicates are left out."""
     groups = (
         DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR, not_duplicates=False, files__job=job)
         .annotate(n=Count("files"))
         .filter(n__gt=1)
         .order_by("key")
     )
-    members = (
-        File.objects.filter(job=job, duplicate_memberships__group__in=groups)
-        .annotate(group_key=F("duplicate_memberships__group__key"))
-        .order_by("group_key", "id")
-    )
-    found: dict[str, list[File]] = {}
-    for file in members:
-        file.job = job
-        found.setdefault(file.group_key, []).append(file)
+    # From the groups' members to the files, never the other way: the job may have 100,000 files
+    # and only a few in near groups (SQLite, with no statistics, would start from the job's files).
+    members = DuplicateMember.objects.filter(group__in=groups)
+    files = File.objects.filter(job=job, id__in=members.values("file_id")).values(*LISTED_FIELDS)
+    files = {file["id"]: file for file in files}
+    found: dict[str, list[dict]] = {}
+    for key, file_id in members.order_by("group__key", "file_id").values_list("group__key", "file_id"):
+        if file_id in files:  # a member from another job stays out
+            found.setdefault(key, []).append(files[file_id])
     return list(found.items())

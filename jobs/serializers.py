@@ -7,7 +7,7 @@ from functools import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from jobs.models import File, Job
+from jobs.models import Job, shown_capture_time
 
 
 def job_dict(job: Job) -> dict:
@@ -27,28 +27,29 @@ def job_dict(job: Job) -> dict:
     }
 
 
-def file_dict(file: File) -> dict:
-    capture_time = file.capture_time
+def file_dict(file: dict, *, job: Job) -> dict:
+    """A file of the job, from its row of selectors.LISTED_FIELDS."""
+    capture_time = shown_capture_time(file["captured_at"], file["capture_offset"])
     return {
-        "id": file.id,
-        "filename": file.original_name,
-        "path": file_path(file),
-        "status": file.status,
+        "id": file["id"],
+        "filename": file["original_name"],
+        "path": file_path(file, job=job),
+        "status": file["status"],
         # The capture time in its own offset: the file's, or MEDIAIMPORT_TIME_ZONE's when the
         # file tells none.
         "timestamp": capture_time.isoformat() if capture_time else None,
-        "confidence": file.confidence,
-        "timestamp_source": file.capture_source,
-        "timestamp_evidence": file.capture_evidence,
-        "timestamp_conflict": file.capture_conflict,
-        "sha256": file.sha256,
-        "size": file.size,
-        "width": file.width,
-        "height": file.height,
-        "duration": file.duration,
-        "mime_type": file.mime_type,
-        "thumbnail_url": thumbnail_url(file.id) if file.thumbnail else None,
-        "error": file.error,
+        "confidence": file["confidence"],
+        "timestamp_source": file["capture_source"],
+        "timestamp_evidence": file["capture_evidence"],
+        "timestamp_conflict": file["capture_conflict"],
+        "sha256": file["sha256"],
+        "size": file["size"],
+        "width": file["width"],
+        "height": file["height"],
+        "duration": file["duration"],
+        "mime_type": file["mime_type"],
+        "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
+        "error": file["error"],
     }
 
 
@@ -63,16 +64,16 @@ def _thumbnail_url_pattern() -> str:
     return reverse("api-file-thumbnail", args=[0]).replace("/0/", "/{}/")
 
 
-def file_path(file: File) -> str:
+def file_path(file: dict, *, job: Job) -> str:
     """Where the file came from: its absolute path for a folder import; for an upload, the path
     the person dropped it under. Never the internal storage name."""
-    if file.job.kind == Job.Kind.PATH:
-        return file.path
-    return f"{file.folder}/{file.original_name}" if file.folder else file.original_name
+    if job.kind == Job.Kind.PATH:
+        return file["path"]
+    return f"{file['folder']}/{file['original_name']}" if file["folder"] else file["original_name"]
 
 
-def duplicate_group_dict(*, kind: str, key: str, files: list[File]) -> dict:
-    return {"kind": kind, "key": key, "files": [file_dict(f) for f in files]}
+def duplicate_group_dict(*, kind: str, key: str, files: list[dict], job: Job) -> dict:
+    return {"kind": kind, "key": key, "files": [file_dict(f, job=job) for f in files]}
 
 
 def _time(value: datetime | None) -> str | None:
