@@ -77,7 +77,7 @@ def test_sync_import_of_the_whole_corpus(library):
             with f.thumbnail.open("rb") as t, Image.open(t) as im:
                 assert max(im.size) <= 320
     # Exact duplicates are exactly the copies made above, and the corpus's own duplicates.
-    groups = {key: sorted(Path(f.path).relative_to(library).as_posix() for f in members) for key, members in exact_duplicate_groups(job)}
+    groups = {key: sorted(Path(f["path"]).relative_to(library).as_posix() for f in members) for key, members in exact_duplicate_groups(job)}
     assert groups[sha256(library / "elodie/plain.jpg")] == [
         "copies/holiday.JPG", "elodie/Plain With Spaces And Uppercase 123.jpg", "elodie/plain.jpg"
     ]  # fmt: skip
