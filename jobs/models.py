@@ -1,5 +1,6 @@
 """Jobs, the Files they import, and the duplicate groups found among them."""
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
@@ -187,7 +188,13 @@ def shown_capture_time(captured_at: datetime | None, capture_offset: int | None)
     """A capture time (UTC, as stored) in its own offset (minutes east of UTC)."""
     if captured_at is None:
         return None
-    return captured_at.astimezone(timezone(timedelta(minutes=capture_offset or 0)))
+    return captured_at.astimezone(_offset(capture_offset or 0))
+
+
+@functools.cache
+def _offset(minutes: int) -> timezone:
+    # A listing shows thousands of capture times in a handful of offsets.
+    return timezone(timedelta(minutes=minutes))
 
 
 class DuplicateGroup(models.Model):

@@ -50,7 +50,7 @@ def exact_duplicate_groups(job: Job) -> list[tuple[str, list[dict]]]:
     """The job's files that share a SHA-256, as (sha256, rows of LISTED_FIELDS) for each group of
     two or more."""
     shared = (
-        File.objects.filter(job=job).exclude(sha256="").values("sha256").annotate(n=Count("id")).filter(n__gt=1)
+        File.objects.filter(job=job).exclude(sha256="").values("sha256").annotate(n=Count("*")).filter(n__gt=1)
     )
     files = File.objects.filter(job=job, sha256__in=shared.values("sha256")).order_by("sha256", "id")
     groups: dict[str, list[dict]] = {}
