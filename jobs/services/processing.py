@@ -288,7 +288,7 @@ CLAIM = f"""
     UPDATE {File._meta.db_table}
     SET status = %(processing)s, claimed_by = %(token)s, claimed_at = %(now)s, attempts = attempts + 1
     WHERE id = %(file)s
-      AND (status = %(pending)s OR status = %(processing)s AND (claimed_by = %(token)s OR claimed_at < %(stale)s))
+      AND (status = %(pending)s OR (status = %(processing)s AND (claimed_by = %(token)s OR claimed_at < %(stale)s)))
       AND job_id IN (SELECT id FROM {Job._meta.db_table} WHERE id = %(job)s AND status = %(running)s)
 """
 
