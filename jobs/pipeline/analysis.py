@@ -91,4 +91,3 @@ def analyse(
         result.error = str(e)
     result.capture = read_capture_time(Clues(**clues), zone=zone)
     return result
-
