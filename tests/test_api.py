@@ -512,6 +512,10 @@ def test_listings_cost_the_same_few_queries_however_many_files(alice, django_ass
             assert len(str(api.get(f"/api/jobs/{job.id}/files", **params).json())) > 1000
     with django_assert_max_num_queries(12):
         assert len(api.get(f"/api/jobs/{job.id}/duplicates").json()["groups"][0]["files"]) == 60
+    near = DuplicateGroup.objects.create(kind="near", key="n1")
+    DuplicateMember.objects.bulk_create(DuplicateMember(group=near, file=f) for f in job.files.all())
+    with django_assert_max_num_queries(12):
+        assert [len(g["files"]) for g in api.get(f"/api/jobs/{job.id}/duplicates", kind="all").json()["groups"]] == [60, 60]
 
 
 # --- one selection, several requests, one job -------------------------------------------------
