@@ -1,5 +1,6 @@
 # `make run` and `make test` work on a fresh machine: they create .venv, install requirements.txt,
-# migrate, and (for tests) install the Debian packages the browser tests need.
+# migrate, and install the Debian packages the product needs at run time (exiftool, which export
+# writes capture times with) and, for tests, the browser the page tests drive.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres bench setup compile browser clean
+.PHONY: run test test-postgres bench setup compile exiftool browser clean
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +22,7 @@ $(INSTALLED): requirements.txt
 compile: $(INSTALLED)
 	$(PY) -m compileall -q mediaimport jobs benchmarks
 
-setup: $(INSTALLED) compile
+setup: $(INSTALLED) compile exiftool
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 
@@ -34,13 +35,19 @@ run: setup
 		--access-logfile - & \
 	wait -n
 
-# Debian's Chromium for the Playwright browser tests (Playwright cannot fetch its own here).
-browser:
-	@command -v chromium >/dev/null || { \
-		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+# Debian packages, installed once when their command is missing: exiftool (libimage-exiftool-perl)
+# for export's metadata writes, Debian's Chromium for the Playwright browser tests (Playwright
+# cannot fetch its own here).
+APT_INSTALL = SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
-test: $(INSTALLED) browser
+exiftool:
+	@command -v exiftool >/dev/null || { $(APT_INSTALL) libimage-exiftool-perl; }
+
+browser:
+	@command -v chromium >/dev/null || { $(APT_INSTALL) chromium; }
+
+test: $(INSTALLED) exiftool browser
 	$(PY) -m pytest
 
 # The integration tests against a throwaway PostgreSQL server (installed with apt-get when

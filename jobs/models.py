@@ -36,6 +36,15 @@ class Confidence(models.TextChoices):
     NONE = "none", "None"
 
 
+class Precision(models.TextChoices):
+    """How much of a capture time its source tells: a folder named 2009 gives only the year."""
+
+    SECOND = "second", "Second"
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
 class DuplicateKind(models.TextChoices):
     EXACT = "exact", "Exact"
     NEAR = "near", "Near"
@@ -114,6 +123,7 @@ class File(models.Model):
 
     Status = FileStatus
     Confidence = Confidence
+    Precision = Precision
 
     UNFINISHED = (Status.PENDING, Status.PROCESSING)
 
@@ -154,6 +164,17 @@ class File(models.Model):
     capture_source = models.CharField(max_length=64, blank=True)
     capture_evidence = models.JSONField(default=list, blank=True)
     capture_conflict = models.BooleanField(default=False)
+    capture_precision = models.CharField(
+        max_length=8, choices=Precision.choices, blank=True, help_text="Empty when there is no capture time."
+    )
+    companion = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The other half of one shot in two files: a Live Photo's video, a RAW's JPEG.",
+    )
 
     perceptual_hash = models.CharField(max_length=64, blank=True)
     thumbnail = models.FileField(max_length=255, blank=True)
@@ -164,6 +185,9 @@ class File(models.Model):
             models.UniqueConstraint(fields=["job", "path"], name="file_path_unique_per_job"),
             models.CheckConstraint(condition=Q(status__in=FileStatus.values), name="file_status_valid"),
             models.CheckConstraint(condition=Q(confidence__in=Confidence.values), name="file_confidence_valid"),
+            models.CheckConstraint(
+                condition=Q(capture_precision__in=["", *Precision.values]), name="file_capture_precision_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(capture_offset__isnull=True) | Q(capture_offset__gte=-1080, capture_offset__lte=1080),
                 name="file_capture_offset_valid",

@@ -42,6 +42,7 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "timestamp_source": file["capture_source"],
         "timestamp_evidence": file["capture_evidence"],
         "timestamp_conflict": file["capture_conflict"],
+        "timestamp_precision": file["capture_precision"] or None,
         "sha256": file["sha256"],
         "size": file["size"],
         "width": file["width"],
@@ -50,6 +51,7 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "mime_type": file["mime_type"],
         "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
         "error": file["error"],
+        "companion_id": file["companion_id"],
     }
 
 

@@ -38,7 +38,7 @@ FLUSH_SECONDS = 2.0
 RESULT_FIELDS = [
     "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
     "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
-    "capture_evidence", "capture_conflict", "perceptual_hash", "thumbnail",
+    "capture_evidence", "capture_conflict", "capture_precision", "perceptual_hash", "thumbnail",
 ]  # fmt: skip
 
 
@@ -197,6 +197,7 @@ def _apply(file: File, analysis: "Analysis") -> None:
     file.capture_source = _storable(capture.source)
     file.capture_evidence = _storable([e.as_dict() for e in capture.evidence])
     file.capture_conflict = capture.conflict
+    file.capture_precision = File.Precision.SECOND if capture.value else ""
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
     if analysis.thumbnail:
