@@ -3,7 +3,8 @@
 FFmpeg drops three records that cameras and phones write and exiftool reads:
 - MP4/MOV `moov/udta/date` (Android and FLIR phones: the recording's start with its offset);
 - AVCHD (.mts/.m2ts) H.264 "MDPM" user data (the camcorder's clock with its offset);
-- Matroska `Info/DateUTC`, when FFmpeg cannot open the file at all.
+- Matroska `Info/DateUTC`, when FFmpeg cannot open the file at all;
+- ASF (.wmv) File Properties `CreationDate`, which FFmpeg's default ASF reader does not show.
 Each parser reads a few boxes or the first megabytes and stops; none decodes anything."""
 
 import os
@@ -25,6 +26,8 @@ def container_tags(path: Path) -> dict[str, str]:
                 return _mp4_tags(f)
             if head[:4] == b"\x1a\x45\xdf\xa3":
                 return _matroska_tags(head)
+            if head[:16] == ASF_HEADER:
+                return _asf_tags(head)
             if _packet_layout(head):
                 return _avchd_tags(head + f.read(TRANSPORT_STREAM_HEAD - len(head)))
     except (OSError, ValueError, IndexError, OverflowError, struct.error):
@@ -121,6 +124,32 @@ def _vint(data: bytes, position: int, *, keep_marker: bool) -> tuple[int, int]:
     for byte in data[position + 1 : position + length]:
         value = value << 8 | byte
     return value, length
+
+
+# ASF (Windows Media) -----------------------------------------------------------------------------
+
+ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+ASF_FILE_PROPERTIES = bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
+FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+
+
+def _asf_tags(head: bytes) -> dict[str, str]:
+    """The File Properties object's CreationDate: 100-nanosecond steps since 1601 in UTC, after
+    the object's GUID and size, the file's own GUID and its size. Zero means "not recorded"."""
+    position = 30  # the Header object's GUID, size, object count and two reserved bytes
+    while position + 24 <= len(head):
+        guid = head[position : position + 16]
+        size = int.from_bytes(head[position + 16 : position + 24], "little")
+        if guid == ASF_FILE_PROPERTIES:
+            ticks = int.from_bytes(head[position + 48 : position + 56], "little")
+            if not ticks:
+                return {}
+            value = FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+            return {"creation_time": value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        if size < 24:
+            return {}
+        position += size
+    return {}
 
 
 # AVCHD (MPEG transport stream with H.264) --------------------------------------------------------
