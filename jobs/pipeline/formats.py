@@ -27,7 +27,7 @@ TIFF = MediaType("TIFF", "image/tiff", False, "tiff")
 WEBP = MediaType("WebP", "image/webp", False, "webp")
 AVIF = MediaType("AVIF", "image/avif", False, "avif")
 DNG = MediaType("DNG RAW", "image/x-adobe-dng", False, "tiff", is_raw=True)
-CR2 = MediaType("Canon CR2 RAW", "image/x-canon-cr2", False, "tiff", is_raw=True)
+CR2 = MediaType("Canon CR2 RAW", "image/x-canon-cr2", False, "cr2", is_raw=True)  # its own mark
 NEF = MediaType("Nikon NEF RAW", "image/x-nikon-nef", False, "tiff", is_raw=True)
 ARW = MediaType("Sony ARW RAW", "image/x-sony-arw", False, "tiff", is_raw=True)
 CR3 = MediaType("Canon CR3 RAW", "image/x-canon-cr3", False, "cr3", is_raw=True)

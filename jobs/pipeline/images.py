@@ -59,7 +59,9 @@ def _read(im: Image.Image) -> Photo:
     exif = im.getexif()
     xmp = im.info.get("xmp")
     width, height = im.size
-    if exif.get(ORIENTATION_TAG) in ROTATED_ORIENTATIONS:
+    # Pillow turns a TIFF upright itself: its size is already as shown, loading turns the pixels.
+    orientation = None if im.format == "TIFF" else exif.get(ORIENTATION_TAG)
+    if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
     return Photo(
         width=width,
@@ -67,7 +69,7 @@ def _read(im: Image.Image) -> Photo:
         exif=exif,
         xmp=xmp if isinstance(xmp, bytes) else None,
         iptc=image_iptc(im),
-        reduced=reduced_copy(im, exif.get(ORIENTATION_TAG)),
+        reduced=reduced_copy(im, orientation),
     )
 
 

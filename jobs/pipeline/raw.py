@@ -20,7 +20,7 @@ from PIL import Image
 
 from jobs.pipeline import formats
 from jobs.pipeline.errors import MediaError
-from jobs.pipeline.images import ORIENTATION_TAG, ROTATED_ORIENTATIONS, Photo, decoding, reduced_copy
+from jobs.pipeline.images import ORIENTATION_TAG, REDUCED_SIZE, ROTATED_ORIENTATIONS, Photo, decoding, reduced_copy
 
 # LibRaw's `flip` as the EXIF orientation that turns the sensor's picture upright.
 FLIP_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
@@ -43,12 +43,9 @@ def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
         width, height = sizes.width, sizes.height
         if width * height > Image.MAX_IMAGE_PIXELS:
             raise MediaError(f"{media_type.label} image is too large to decode safely: {width}x{height} pixels")
-        preview = _preview(raw, width, height)
+        preview, reduced = _preview(raw, width, height, orientation) or (None, None)
         exif = raw_exif(path, media_type, preview)
-        if preview is not None:
-            with decoding(f"{media_type.label} preview"), Image.open(io.BytesIO(preview), formats=["JPEG"]) as im:
-                reduced = reduced_copy(im, orientation)
-        else:
+        if reduced is None:
             reduced = _develop(raw, media_type)
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
@@ -56,34 +53,41 @@ def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
     return Photo(width=width, height=height, exif=exif, xmp=None, iptc=None, reduced=reduced)
 
 
-def _preview(raw, width: int, height: int) -> bytes | None:
-    """The embedded JPEG preview when it shows the whole picture large enough, else None."""
+def _preview(raw, width: int, height: int, orientation: int) -> tuple[bytes, Image.Image] | None:
+    """The embedded JPEG preview and its reduced decode, turned upright, when it shows the whole
+    picture large enough; None when there is none such or it is broken (the sensor data is
+    developed instead). A preview too large to decode safely is the file's error."""
     try:
         thumb = raw.extract_thumb()
     except (rawpy.LibRawError, OSError):
         return None
     if thumb.format != rawpy.ThumbFormat.JPEG:
         return None
-    try:
-        with Image.open(io.BytesIO(thumb.data), formats=["JPEG"]) as im:
-            preview_width, preview_height = im.size
-    except (OSError, SyntaxError, ValueError):
-        return None  # a broken preview: the sensor data is developed instead
-    if max(preview_width, preview_height) < MIN_PREVIEW_SIDE:
-        return None
+    with decoding("RAW preview"):
+        try:
+            with Image.open(io.BytesIO(thumb.data), formats=["JPEG"]) as im:
+                if not _shows_the_picture(im.size, (width, height)):
+                    return None
+                return thumb.data, reduced_copy(im, orientation)
+        except (OSError, SyntaxError, ValueError, EOFError):
+            return None
+
+
+def _shows_the_picture(preview: tuple[int, int], full: tuple[int, int]) -> bool:
+    if max(preview) < MIN_PREVIEW_SIDE:
+        return False
     # The preview is stored as the sensor is, unturned; compare shapes whichever way round.
-    full, small = sorted((width, height)), sorted((preview_width, preview_height))
-    if abs(full[0] / full[1] - small[0] / small[1]) > SHAPE_TOLERANCE:
-        return None
-    return thumb.data
+    (a, b), (c, d) = sorted(preview), sorted(full)
+    return abs(a / b - c / d) <= SHAPE_TOLERANCE
 
 
 def _develop(raw, media_type: formats.MediaType) -> Image.Image:
-    """The sensor data developed at half size, turned upright: seconds, where a preview is
-    milliseconds."""
+    """The sensor data developed, at half size where that still serves the thumbnail, turned
+    upright: seconds, where a preview is milliseconds."""
+    half_size = min(raw.sizes.width, raw.sizes.height) >= 2 * REDUCED_SIZE
     try:
         raw.unpack()
-        pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+        pixels = raw.postprocess(half_size=half_size, use_camera_wb=True, output_bps=8)
     except (rawpy.LibRawError, OSError, MemoryError) as e:
         raise MediaError(f"{media_type.label} file is damaged: its picture could not be developed ({e})") from e
     return Image.fromarray(pixels)
@@ -100,7 +104,7 @@ def raw_exif(path: Path, media_type: formats.MediaType, preview: bytes | None) -
     """The RAW's EXIF, its Exif and GPS sub-IFDs read at once (the file is closed afterwards).
     Damaged EXIF is treated as absent: the picture and its other dates still count."""
     try:
-        if media_type.family in ("tiff", "orf", "rw2"):
+        if media_type.family in ("tiff", "cr2", "orf", "rw2"):
             return _tiff_exif(path)
         if media_type.family == "cr3":
             return _cr3_exif(path)
