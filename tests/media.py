@@ -60,11 +60,11 @@ def tiff_16bit(path: Path, image: Image.Image) -> Path:
         (256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, bits_at), (259, 3, 1, 1), (262, 3, 1, 2),
         (273, 4, 1, data_at), (277, 3, 1, 3), (278, 4, 1, height), (279, 4, 1, len(data)),
     ]  # fmt: skip
-    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + _ifd("<", entries) + struct.pack("<HHH", 16, 16, 16) + data)
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + tiff_directory("<", entries) + struct.pack("<HHH", 16, 16, 16) + data)
     return path
 
 
-def _ifd(endian: str, entries: list[tuple[int, int, int, int]]) -> bytes:
+def tiff_directory(endian: str, entries: list[tuple[int, int, int, int]]) -> bytes:
     """A TIFF directory of (tag, type, count, value or offset) entries, with no next directory."""
     out = struct.pack(endian + "H", len(entries))
     for tag, kind, count, value in entries:
@@ -132,7 +132,7 @@ def with_preview(tiff: bytes, preview: bytes) -> bytes:
         (262, 3, 1, 6), (273, 4, 1, preview_at), (277, 3, 1, 3), (278, 4, 1, height), (279, 4, 1, len(preview)),
     ]  # fmt: skip
     data[next_pointer : next_pointer + 4] = struct.pack(endian + "I", len(data))
-    return bytes(data + _ifd(endian, entries))
+    return bytes(data + tiff_directory(endian, entries))
 
 
 # Video ------------------------------------------------------------------------------------------

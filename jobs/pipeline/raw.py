@@ -22,6 +22,7 @@ from jobs.pipeline import formats
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.images import ORIENTATION_TAG, REDUCED_SIZE, ROTATED_ORIENTATIONS, Photo, decoding, reduced_copy
 
+LIBRAW_VERSION = ".".join(map(str, rawpy.libraw_version))
 # LibRaw's `flip` as the EXIF orientation that turns the sensor's picture upright.
 FLIP_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
@@ -37,7 +38,11 @@ def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
         try:
             raw.open_file(str(path))
         except (rawpy.LibRawError, OSError) as e:
-            raise MediaError(f"{media_type.label} file is damaged or from a camera LibRaw does not know: {e}") from e
+            raise MediaError(
+                f"{media_type.label} file could not be read: it is damaged, or from a camera newer than this "
+                f"server's RAW reader (LibRaw {LIBRAW_VERSION}). Import the camera's JPEG of "
+                f"the same shot, or convert the file to DNG ({_said(e)})"
+            ) from e
         sizes = raw.sizes
         orientation = FLIP_ORIENTATION.get(sizes.flip, 1)
         width, height = sizes.width, sizes.height
@@ -89,8 +94,17 @@ def _develop(raw, media_type: formats.MediaType) -> Image.Image:
         raw.unpack()
         pixels = raw.postprocess(half_size=half_size, use_camera_wb=True, output_bps=8)
     except (rawpy.LibRawError, OSError, MemoryError) as e:
-        raise MediaError(f"{media_type.label} file is damaged: its picture could not be developed ({e})") from e
+        raise MediaError(
+            f"{media_type.label} file is cut off or damaged: it carries no usable preview and its sensor "
+            f"data could not be read. Copy it again from the card or camera ({_said(e)})"
+        ) from e
     return Image.fromarray(pixels)
+
+
+def _said(error: BaseException) -> str:
+    """LibRaw's own words, which rawpy hands over as bytes."""
+    said = error.args[0] if error.args else error
+    return (said.decode(errors="replace") if isinstance(said, bytes) else str(said)).strip() or type(error).__name__
 
 
 # EXIF -------------------------------------------------------------------------------------------
