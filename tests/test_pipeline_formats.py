@@ -13,7 +13,7 @@ from PIL import Image
 from jobs.pipeline import formats
 from jobs.pipeline.analysis import analyse
 from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, distance, fingerprint
-from jobs.pipeline.raw import open_raw
+from jobs.pipeline.raw import open_raw, raw_exif
 from tests import media
 
 ZONE = ZoneInfo("UTC")
@@ -186,6 +186,57 @@ def test_a_dng_without_a_usable_preview_is_developed(tmp_path, preview):
     assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
     assert open_raw(path, formats.DNG).reduced.size == (600, 400)  # developed whole (too small to halve), turned
     assert distance(result.fingerprint, fingerprint(media.picture())) <= 12
+
+
+# LibRaw reads a CR2, NEF, ARW, ORF, RW2, RAF or CR3 only from a camera it knows, which no tool
+# here writes; their EXIF, read by our own reader, is checked on the structures each one has.
+EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x8825, 0x9003, 0x9011
+
+
+def camera_exif() -> tuple[Image.Exif, Image.Exif, Image.Exif]:
+    ifd0, exif_ifd, gps = Image.Exif(), Image.Exif(), Image.Exif()
+    ifd0[0x010F], ifd0[0x0110] = "Canon", "Canon EOS R5"
+    exif_ifd[DATE_TIME_ORIGINAL], exif_ifd[OFFSET_TIME_ORIGINAL] = "2021:06:01 08:00:00", "+02:00"
+    gps[0x001D], gps[0x0007] = "2021:06:01", (6.0, 0.0, 0.0)
+    return ifd0, exif_ifd, gps
+
+
+def assert_camera_exif(exif: Image.Exif):
+    assert exif.get(0x0110) == "Canon EOS R5"
+    assert exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] == "2021:06:01 08:00:00"
+    assert exif.get_ifd(EXIF_IFD)[OFFSET_TIME_ORIGINAL] == "+02:00"
+    assert exif.get_ifd(GPS_IFD)[0x001D] == "2021:06:01"
+
+
+@pytest.mark.parametrize("magic, media_type", [(b"IIRO", formats.ORF), (b"IIU\0", formats.RW2), (b"II*\0", formats.NEF)])
+def test_the_exif_of_a_tiff_structured_raw_is_read_under_its_own_magic_number(tmp_path, magic, media_type):
+    ifd0, exif_ifd, gps = camera_exif()
+    ifd0[EXIF_IFD], ifd0[GPS_IFD] = dict(exif_ifd), dict(gps)
+    path = tmp_path / "raw"
+    media.picture(64, 48).save(path, "TIFF", exif=ifd0.tobytes())
+    path.write_bytes(magic + path.read_bytes()[4:])
+
+    assert_camera_exif(raw_exif(path, media_type, None))
+
+
+def test_the_exif_of_a_cr3_is_joined_from_its_cmt_boxes(tmp_path):
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+    # Each CMT box holds a TIFF of its own: CMT1 IFD0, CMT2 the Exif IFD, CMT4 the GPS IFD.
+    cmt = b"".join(box(name, part.tobytes()[len(b"Exif\0\0") :]) for name, part in zip((b"CMT1", b"CMT2", b"CMT4"), camera_exif()))
+    metadata = box(b"uuid", bytes.fromhex("85c0b687820f11e08111f4ce462b6a48") + cmt)
+    path = tmp_path / "IMG_0001.CR3"
+    path.write_bytes(box(b"ftyp", b"crx \0\0\0\1crx isom") + box(b"moov", metadata + box(b"mvhd", b"\0" * 100)))
+
+    assert_camera_exif(raw_exif(path, formats.CR3, None))
+
+
+def test_the_exif_of_a_raf_is_its_preview_jpegs():
+    ifd0, exif_ifd, gps = camera_exif()
+    ifd0[EXIF_IFD], ifd0[GPS_IFD] = dict(exif_ifd), dict(gps)
+
+    assert_camera_exif(raw_exif(None, formats.RAF, media.jpeg(media.picture(), exif=ifd0)))
 
 
 @pytest.mark.parametrize(
