@@ -13,7 +13,7 @@ from PIL import Image
 from jobs.pipeline import formats
 from jobs.pipeline.analysis import analyse
 from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, distance, fingerprint
-from jobs.pipeline.raw import open_raw, raw_exif
+from jobs.pipeline.raw import open_raw, read_structure
 from tests import media
 
 ZONE = ZoneInfo("UTC")
@@ -189,7 +189,7 @@ def test_a_dng_without_a_usable_preview_is_developed(tmp_path, preview):
 
 
 # LibRaw reads a CR2, NEF, ARW, ORF, RW2, RAF or CR3 only from a camera it knows, which no tool
-# here writes; their EXIF, read by our own reader, is checked on the structures each one has.
+# here writes; their structures, read by our own reader, are checked on files shaped like theirs.
 EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x8825, 0x9003, 0x9011
 
 
@@ -216,7 +216,39 @@ def test_the_exif_of_a_tiff_structured_raw_is_read_under_its_own_magic_number(tm
     media.picture(64, 48).save(path, "TIFF", exif=ifd0.tobytes())
     path.write_bytes(magic + path.read_bytes()[4:])
 
-    assert_camera_exif(raw_exif(path, media_type, None))
+    exif, previews = read_structure(path, media_type)
+    assert_camera_exif(exif)
+    assert previews == []  # its one picture is not a JPEG
+
+
+PREVIEW = media.jpeg(media.picture())
+
+
+@pytest.mark.parametrize(
+    "magic, media_type, tags, found",
+    [
+        # Sony: IFD0 names its JPEG by offset and length.
+        (b"II*\0", formats.ARW, lambda at: [(0x0201, 4, 1, at), (0x0202, 4, 1, len(PREVIEW))], True),
+        # Canon CR2: IFD0 is the JPEG itself, one strip of "old JPEG" compression.
+        (b"II*\0", formats.CR2, lambda at: [(0x0103, 3, 1, 6), (0x0111, 4, 1, at), (0x0117, 4, 1, len(PREVIEW))], True),
+        # Panasonic RW2: the JPEG is the value of a tag of its own.
+        (b"IIU\0", formats.RW2, lambda at: [(0x002E, 7, len(PREVIEW), at)], True),
+        # A DNG's sensor data as lossless JPEG is no preview.
+        (b"MM\0*", formats.DNG, lambda at: [(0x0103, 3, 1, 7), (0x0106, 3, 1, 32803), (0x0111, 4, 1, at), (0x0117, 4, 1, len(PREVIEW))], False),
+    ],
+    ids=["ARW", "CR2", "RW2", "DNG sensor data"],
+)
+def test_previews_are_found_where_each_maker_stores_them(tmp_path, magic, media_type, tags, found):
+    endian = ">" if magic.startswith(b"MM") else "<"
+    entries = [(256, 4, 1, 600), (257, 4, 1, 400)]
+    data_at = 8 + 2 + 12 * (len(entries) + len(tags(0))) + 4
+    directory = media.tiff_directory(endian, sorted(entries + tags(data_at)))
+    path = tmp_path / "raw"
+    path.write_bytes(magic + (8).to_bytes(4, "little" if endian == "<" else "big") + directory + PREVIEW)
+
+    _, previews = read_structure(path, media_type)
+
+    assert previews == ([PREVIEW] if found else [])
 
 
 def test_the_exif_of_a_cr3_is_joined_from_its_cmt_boxes(tmp_path):
@@ -229,14 +261,9 @@ def test_the_exif_of_a_cr3_is_joined_from_its_cmt_boxes(tmp_path):
     path = tmp_path / "IMG_0001.CR3"
     path.write_bytes(box(b"ftyp", b"crx \0\0\0\1crx isom") + box(b"moov", metadata + box(b"mvhd", b"\0" * 100)))
 
-    assert_camera_exif(raw_exif(path, formats.CR3, None))
-
-
-def test_the_exif_of_a_raf_is_its_preview_jpegs():
-    ifd0, exif_ifd, gps = camera_exif()
-    ifd0[EXIF_IFD], ifd0[GPS_IFD] = dict(exif_ifd), dict(gps)
-
-    assert_camera_exif(raw_exif(None, formats.RAF, media.jpeg(media.picture(), exif=ifd0)))
+    exif, previews = read_structure(path, formats.CR3)
+    assert_camera_exif(exif)
+    assert previews == []  # LibRaw finds a CR3's previews
 
 
 @pytest.mark.parametrize(

@@ -1,22 +1,22 @@
 """Camera RAW files (DNG, CR2, CR3, NEF, ARW, ORF, RW2, RAF): the picture from the preview the
 camera embedded, the size of the full RAW image, and the EXIF of the RAW itself.
 
-LibRaw (through rawpy) finds the preview in every one of these formats, from the maker notes of an
-ORF to the boxes of a CR3, and tells the sensor's size and orientation without reading the sensor
-data; the preview is then a JPEG like any other, decoded at a reduced scale. Only when a file has
-no preview large enough, or a broken one, is the sensor data developed (at half size).
-
-The EXIF is read from the file's own TIFF structure with Pillow's TIFF reader (LibRaw gives only a
-time without its offset): every one of these formats but RAF and CR3 is a TIFF, some under another
-magic number; a RAF's EXIF is that of its preview JPEG, a CR3's is in its CMT boxes.
-docs/performance.md has the measurements behind this choice."""
+Most of these formats are TIFFs (ORF and RW2 under another magic number): their EXIF and their
+JPEG previews are found in their own directories with Pillow's TIFF reader, and the smallest
+preview that shows the whole picture at thumbnail size is decoded at a reduced scale like any
+JPEG. LibRaw (through rawpy) tells the full image's size and orientation without reading the
+sensor data, finds the preview where the file's structure is not a TIFF's (a RAF's header, a
+CR3's boxes) or hides it (an ORF's maker notes), and develops the sensor data when no preview
+serves. A CR3's EXIF is read from its CMT boxes, a RAF's from its preview.
+docs/formats.md says why, docs/performance.md has the measurements."""
 
 import io
 import struct
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import rawpy
-from PIL import Image
+from PIL import ExifTags, Image, TiffImagePlugin
 
 from jobs.pipeline import formats
 from jobs.pipeline.errors import MediaError
@@ -48,8 +48,15 @@ def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
         width, height = sizes.width, sizes.height
         if width * height > Image.MAX_IMAGE_PIXELS:
             raise MediaError(f"{media_type.label} image is too large to decode safely: {width}x{height} pixels")
-        preview, reduced = _preview(raw, width, height, orientation) or (None, None)
-        exif = raw_exif(path, media_type, preview)
+        exif, previews = read_structure(path, media_type)
+        # LibRaw is asked only when the file's own structure offers no usable preview: it copies
+        # the preview with an EXIF header made for it, which costs more than decoding a small one.
+        found = _first_usable(previews, (width, height), orientation) or _first_usable(
+            _libraw_preview(raw), (width, height), orientation
+        )
+        preview, reduced = found or (None, None)
+        if exif is None:
+            exif = _jpeg_exif(preview)
         if reduced is None:
             reduced = _develop(raw, media_type)
     if orientation in ROTATED_ORIENTATIONS:
@@ -58,24 +65,30 @@ def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
     return Photo(width=width, height=height, exif=exif, xmp=None, iptc=None, reduced=reduced)
 
 
-def _preview(raw, width: int, height: int, orientation: int) -> tuple[bytes, Image.Image] | None:
-    """The embedded JPEG preview and its reduced decode, turned upright, when it shows the whole
-    picture large enough; None when there is none such or it is broken (the sensor data is
-    developed instead). A preview too large to decode safely is the file's error."""
+def _libraw_preview(raw) -> Iterator[bytes]:
     try:
         thumb = raw.extract_thumb()
     except (rawpy.LibRawError, OSError):
-        return None
-    if thumb.format != rawpy.ThumbFormat.JPEG:
-        return None
-    with decoding("RAW preview"):
-        try:
-            with Image.open(io.BytesIO(thumb.data), formats=["JPEG"]) as im:
-                if not _shows_the_picture(im.size, (width, height)):
-                    return None
-                return thumb.data, reduced_copy(im, orientation)
-        except (OSError, SyntaxError, ValueError, EOFError):
-            return None
+        return
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        yield thumb.data
+
+
+def _first_usable(
+    previews: Iterable[bytes], full: tuple[int, int], orientation: int
+) -> tuple[bytes, Image.Image] | None:
+    """The first embedded JPEG that shows the whole picture large enough, with its reduced decode
+    turned upright; None when there is none such or they are broken (the sensor data is developed
+    instead). A preview too large to decode safely is the file's error."""
+    for preview in previews:
+        with decoding("RAW preview"):
+            try:
+                with Image.open(io.BytesIO(preview), formats=["JPEG"]) as im:
+                    if _shows_the_picture(im.size, full):
+                        return preview, reduced_copy(im, orientation)
+            except (OSError, SyntaxError, ValueError, EOFError):
+                continue
+    return None
 
 
 def _shows_the_picture(preview: tuple[int, int], full: tuple[int, int]) -> bool:
@@ -107,37 +120,85 @@ def _said(error: BaseException) -> str:
     return (said.decode(errors="replace") if isinstance(said, bytes) else str(said)).strip() or type(error).__name__
 
 
-# EXIF -------------------------------------------------------------------------------------------
+# The file's own structure: EXIF and previews --------------------------------------------------
 
 # Olympus and Panasonic write a TIFF under a magic number of their own.
 TIFF_MAGICS = {b"II*\0": "<", b"MM\0*": ">", b"IIRO": "<", b"IIRS": "<", b"MMOR": ">", b"IIU\0": "<"}
+TIFF_FAMILIES = {"tiff", "cr2", "orf", "rw2"}
 CR3_METADATA_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
+SUB_IFDS, NEW_SUBFILE_TYPE, PHOTOMETRIC, COMPRESSION = 0x014A, 0x00FE, 0x0106, 0x0103
+STRIP_OFFSETS, STRIP_BYTE_COUNTS, JPEG_OFFSET, JPEG_LENGTH = 0x0111, 0x0117, 0x0201, 0x0202
+PANASONIC_JPG_FROM_RAW = 0x002E
+JPEG_COMPRESSIONS = {6, 7}
+SENSOR_DATA = {32803, 34892}  # colour filter array, linear raw: the sensor's own values
+MAX_SUB_IFDS = 8
+MAX_PREVIEW_BYTES = 64 * 1024 * 1024
 
 
-def raw_exif(path: Path, media_type: formats.MediaType, preview: bytes | None) -> Image.Exif:
-    """The RAW's EXIF, its Exif and GPS sub-IFDs read at once (the file is closed afterwards).
-    Damaged EXIF is treated as absent: the picture and its other dates still count."""
+def read_structure(path: Path, media_type: formats.MediaType) -> tuple[Image.Exif | None, list[bytes]]:
+    """The RAW's EXIF, its Exif and GPS sub-IFDs read at once (the file is closed afterwards), and
+    the JPEG previews its TIFF directories hold, smallest first: the first that serves is the
+    cheapest to decode. None for the EXIF of a RAF, whose EXIF is its preview's. Damaged EXIF is
+    treated as absent: the picture and the file's other dates still count."""
     try:
-        if media_type.family in ("tiff", "cr2", "orf", "rw2"):
-            return _tiff_exif(path)
+        if media_type.family in TIFF_FAMILIES:
+            return _tiff_structure(path)
         if media_type.family == "cr3":
-            return _cr3_exif(path)
-    except (OSError, SyntaxError, ValueError, KeyError, IndexError, struct.error):
-        return Image.Exif()
-    return _jpeg_exif(preview)
+            return _cr3_exif(path), []
+    except (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error):
+        return Image.Exif(), []
+    return None, []
 
 
-def _tiff_exif(path: Path) -> Image.Exif:
+def _tiff_structure(path: Path) -> tuple[Image.Exif, list[bytes]]:
     exif = Image.Exif()
     with open(path, "rb") as f:
         head = f.read(8)
         exif.endian = TIFF_MAGICS.get(head[:4])
         if exif.endian is None:
-            return exif
+            return exif, []
         exif.load_from_fp(f, struct.unpack(f"{exif.endian}I", head[4:8])[0])
         for ifd in (EXIF_IFD, GPS_IFD):
             exif.get_ifd(ifd)  # read now: Pillow reads sub-IFDs when asked, from the open file
-    return exif
+        directories = [exif, exif.get_ifd(ExifTags.IFD.IFD1), *_sub_ifds(f, exif)]
+        places = sorted({place for d in directories if (place := _jpeg_place(d))}, key=lambda p: p[1])
+        previews = [data for start, length in places if (data := _read(f, start, length)).startswith(b"\xff\xd8")]
+    if isinstance(jpeg := exif.get(PANASONIC_JPG_FROM_RAW), bytes):
+        previews.append(jpeg)
+    return exif, previews
+
+
+def _sub_ifds(f, exif: Image.Exif) -> Iterator[Mapping]:
+    """The directories SubIFDs points to: a DNG's and a NEF's sensor data and previews."""
+    offsets = exif.get(SUB_IFDS)
+    for offset in (offsets if isinstance(offsets, tuple) else (offsets,))[:MAX_SUB_IFDS]:
+        if isinstance(offset, int):
+            directory = TiffImagePlugin.ImageFileDirectory_v2(exif.head)
+            f.seek(offset)
+            directory.load(f)
+            yield directory
+
+
+def _jpeg_place(directory: Mapping) -> tuple[int, int] | None:
+    """(offset, length) of the JPEG a TIFF directory holds, if it holds a preview as one. Only
+    these few tags are read: Pillow converts a tag's value when it is asked for."""
+    if directory.get(PHOTOMETRIC) in SENSOR_DATA:
+        return None
+    start, length = directory.get(JPEG_OFFSET), directory.get(JPEG_LENGTH)
+    if start is None and directory.get(COMPRESSION) in JPEG_COMPRESSIONS:
+        starts, lengths = directory.get(STRIP_OFFSETS), directory.get(STRIP_BYTE_COUNTS)
+        if isinstance(starts, tuple) and isinstance(lengths, tuple) and len(starts) == len(lengths) == 1:
+            (start,), (length,) = starts, lengths
+        elif isinstance(starts, int) and isinstance(lengths, int):
+            start, length = starts, lengths
+    if isinstance(start, int) and isinstance(length, int) and 0 < length <= MAX_PREVIEW_BYTES:
+        return start, length
+    return None
+
+
+def _read(f, start: int, length: int) -> bytes:
+    f.seek(start)
+    return f.read(length)
 
 
 def _cr3_exif(path: Path) -> Image.Exif:
