@@ -8,9 +8,9 @@ For HEIC the same files are also run through a full HEVC decode (what the pipeli
 used the embedded thumbnails). For RAW the picture's part (jobs.pipeline.raw.open_raw against
 images.open_photo of a JPEG of the preview's size) is timed apart from the whole analysis, whose
 SHA-256 of a 35 MB file the JPEG does not pay, with LibRaw's share (opening the file), our
-structure reader's (EXIF and previews) and what LibRaw's own preview extraction would cost. A RAW from its preview meets its target when its
-picture costs no more than the JPEG's (within 10 %, this machine's noise); the script exits 1
-otherwise."""
+structure reader's (EXIF and previews) and what LibRaw's own preview extraction would cost.
+A RAW from its preview meets its target when its picture costs no more than the JPEG's (within
+10 %, this machine's noise); the script exits 1 otherwise."""
 
 import csv
 import shutil

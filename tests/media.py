@@ -60,7 +60,8 @@ def tiff_16bit(path: Path, image: Image.Image) -> Path:
         (256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, bits_at), (259, 3, 1, 1), (262, 3, 1, 2),
         (273, 4, 1, data_at), (277, 3, 1, 3), (278, 4, 1, height), (279, 4, 1, len(data)),
     ]  # fmt: skip
-    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + tiff_directory("<", entries) + struct.pack("<HHH", 16, 16, 16) + data)
+    bits = struct.pack("<HHH", 16, 16, 16)
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + tiff_directory("<", entries) + bits + data)
     return path
 
 

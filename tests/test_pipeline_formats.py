@@ -17,6 +17,7 @@ from jobs.pipeline.raw import open_raw, read_structure
 from tests import media
 
 ZONE = ZoneInfo("UTC")
+PLUS_TWO = timezone(timedelta(hours=2))
 CREATED = datetime(2009, 12, 25, 9, 30, 15, tzinfo=UTC)
 
 
@@ -234,7 +235,9 @@ PREVIEW = media.jpeg(media.picture())
         # Panasonic RW2: the JPEG is the value of a tag of its own.
         (b"IIU\0", formats.RW2, lambda at: [(0x002E, 7, len(PREVIEW), at)], True),
         # A DNG's sensor data as lossless JPEG is no preview.
-        (b"MM\0*", formats.DNG, lambda at: [(0x0103, 3, 1, 7), (0x0106, 3, 1, 32803), (0x0111, 4, 1, at), (0x0117, 4, 1, len(PREVIEW))], False),
+        (b"MM\0*", formats.DNG, lambda at: [
+            (0x0103, 3, 1, 7), (0x0106, 3, 1, 32803), (0x0111, 4, 1, at), (0x0117, 4, 1, len(PREVIEW))
+        ], False),  # fmt: skip
     ],
     ids=["ARW", "CR2", "RW2", "DNG sensor data"],
 )
@@ -256,7 +259,8 @@ def test_the_exif_of_a_cr3_is_joined_from_its_cmt_boxes(tmp_path):
         return (8 + len(payload)).to_bytes(4, "big") + kind + payload
 
     # Each CMT box holds a TIFF of its own: CMT1 IFD0, CMT2 the Exif IFD, CMT4 the GPS IFD.
-    cmt = b"".join(box(name, part.tobytes()[len(b"Exif\0\0") :]) for name, part in zip((b"CMT1", b"CMT2", b"CMT4"), camera_exif()))
+    parts = zip((b"CMT1", b"CMT2", b"CMT4"), camera_exif())
+    cmt = b"".join(box(name, part.tobytes()[len(b"Exif\0\0") :]) for name, part in parts)
     metadata = box(b"uuid", bytes.fromhex("85c0b687820f11e08111f4ce462b6a48") + cmt)
     path = tmp_path / "IMG_0001.CR3"
     path.write_bytes(box(b"ftyp", b"crx \0\0\0\1crx isom") + box(b"moov", metadata + box(b"mvhd", b"\0" * 100)))
@@ -321,7 +325,7 @@ def test_each_video_container_gives_size_duration_poster_and_creation_time(tmp_p
 @pytest.mark.parametrize(
     "relative, size, taken",
     [
-        ("drewnoakes/mts/Sony ILCE-7M3 (A7M3).mts", (1920, 1080), datetime(2019, 4, 24, 22, 24, tzinfo=timezone(timedelta(hours=2)))),
+        ("drewnoakes/mts/Sony ILCE-7M3 (A7M3).mts", (1920, 1080), datetime(2019, 4, 24, 22, 24, tzinfo=PLUS_TWO)),
         ("digicam/Sony/DSC-P5/MOMLV100/DSC00010.MPG", (320, 240), None),
     ],
 )
