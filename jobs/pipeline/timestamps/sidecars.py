@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import re
+from collections import Counter
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +16,10 @@ from pathlib import Path
 from .embedded import xmp_readings
 from .evidence import Reading
 
-MAX_SIDECAR = 4 * 1024 * 1024  # a Takeout JSON is about 1 KB, an XMP sidecar a few KB
+MAX_SIDECAR = 4 * 1024 * 1024
+# This many files of one folder written in the same second were copied there together: a
+# camera writes a few shots a second at most, and those carry their own records.
+COPY_CROWD = 5  # a Takeout JSON is about 1 KB, an XMP sidecar a few KB
 
 # Takeout ends every JSON name with ".json" and cuts what comes before to this many characters.
 TAKEOUT_NAME_LIMIT = 46
@@ -30,7 +34,7 @@ _NUMBERED = re.compile(r"(?P<stem>.+?)(?P<number>\(\d+\))(?P<extension>\.[^.]*)?
 
 def sidecar_readings(path: Path) -> list[Reading]:
     listing = _listing(path.parent)
-    if not listing:
+    if listing is None or not listing.names:
         return []
     readings = []
     for candidate in (f"{path.name}.xmp", f"{os.path.splitext(path.name)[0]}.xmp"):
@@ -41,16 +45,21 @@ def sidecar_readings(path: Path) -> list[Reading]:
     return readings
 
 
+def same_second(path: Path, modified: datetime) -> int:
+    """How many files of this file's folder were last written in the same second as it."""
+    listing = _listing(path.parent)
+    return listing.seconds.get(int(modified.timestamp()), 0) if listing is not None else 0
+
+
 @dataclasses.dataclass(frozen=True)
 class _Listing:
-    names: frozenset[str]
+    names: frozenset[str]  # the folder's sidecars
     folded: dict[str, str]  # case-folded name -> name, for sidecars whose case differs
+    seconds: Counter  # modification second -> how many of the folder's files were written then
 
     def find(self, name: str) -> str | None:
         return name if name in self.names else self.folded.get(name.casefold())
 
-    def __bool__(self) -> bool:
-        return bool(self.names)
 
 
 def _listing(folder: Path) -> _Listing | None:
@@ -63,16 +72,20 @@ def _listing(folder: Path) -> _Listing | None:
 
 @lru_cache(maxsize=256)
 def _sidecars_in(folder: str, stamp: int) -> _Listing:
-    names = []
+    names, seconds = [], Counter()
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
                 # Links are never followed: a sidecar must be a file in the imported folder.
-                if entry.name.lower().endswith((".json", ".xmp")) and entry.is_file(follow_symlinks=False):
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.name.lower().endswith((".json", ".xmp")):
                     names.append(entry.name)
+                else:
+                    seconds[int(entry.stat(follow_symlinks=False).st_mtime)] += 1
     except OSError:
         pass
-    return _Listing(frozenset(names), {name.casefold(): name for name in names})
+    return _Listing(frozenset(names), {name.casefold(): name for name in names}, seconds)
 
 
 def _read(path: Path) -> bytes:
