@@ -43,6 +43,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "timestamp_evidence": file["capture_evidence"],
         "timestamp_conflict": file["capture_conflict"],
         "timestamp_precision": file["capture_precision"] or None,
+        # False: "timestamp" is a wall-clock time read in MEDIAIMPORT_TIME_ZONE, its zone unknown.
+        "timestamp_offset_known": bool(file["captured_at"]) and file["capture_offset_known"],
         "sha256": file["sha256"],
         "size": file["size"],
         "width": file["width"],

@@ -115,7 +115,7 @@ ROWS = [
     Row("WebP (not in the whitelist)", b"photo.webp", webp(), rejected="'.webp' files are not accepted"),
     Row("WebP named .jpg", b"photo.jpg", webp(), rejected="content is not a photo or video"),
     Row("truncated JPEG", b"cut.jpg", lambda c: (c / "drewnoakes/jpg/Issue 80.jpg").read_bytes()[:20000],
-        failed="damaged or truncated"),
+        failed="Image is cut off"),
     Row("truncated MP4", b"cut.mp4", lambda c: (c / "drewnoakes/mp4/with-gps.mp4").read_bytes()[:60000],
         failed="Video is damaged"),
     Row("random bytes behind an MP4 header", b"fake.mp4", b"\x00\x00\x00\x18ftypmp42" + noise(5000),

@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from jobs.pipeline.errors import MediaError
+from jobs.pipeline.errors import MediaError, in_words
 
 # A damaged file can make a demuxer spin; probing gives up after this long, or after this many
 # packets without a picture.
@@ -36,8 +36,7 @@ def probe_video(path: Path, *, time_limit: float = PROBE_SECONDS) -> Video:
         raise MediaError(f"Video could not be read within {time_limit:g} seconds") from e
     except (av.FFmpegError, EOFError, OSError, ValueError, IndexError) as e:
         # FFmpeg's message names the file's full path; the person knows which file it is.
-        reason = getattr(e, "strerror", None) or str(e)
-        raise MediaError(f"Video is damaged or in a form we cannot read: {reason}") from e
+        raise MediaError(in_words("Video", getattr(e, "strerror", None) or e)) from e
 
 
 def _read(container) -> Video:
