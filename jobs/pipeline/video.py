@@ -44,7 +44,7 @@ def _read(container) -> Video:
     stream = next((s for s in container.streams if s.type == "video"), None)
     duration = container.duration / av.time_base if container.duration else None
     if stream is None:
-        raise MediaError("The file holds no video picture")
+        raise MediaError("Video holds no picture: no video track is listed (a sound-only file, or one cut off before its index)")
     tags |= {k.lower(): v for k, v in stream.metadata.items() if k.lower() not in tags}
     if duration is None and stream.duration and stream.time_base:
         duration = float(stream.duration * stream.time_base)

@@ -120,8 +120,8 @@ CONFIDENCE_ORDER = (NONE, LOW, MEDIUM, HIGH)
 def _alternative(first: int, others: list[int], readings: list[Reading]) -> int | None:
     """The accepted other reading of the same field, read another way (a movie header's time read
     from 1904 as the standard says, or from 1970 as FFmpeg and exiftool read small values)."""
-    pair = {readings[first].source, UNIX_READING}
-    if pair != {"mp4:creation_time", UNIX_READING}:
+    pair = {"mp4:creation_time", UNIX_READING}
+    if readings[first].source not in pair:
         return None
     return next((n for n in others if readings[n].source in pair - {readings[first].source}), None)
 
@@ -150,16 +150,20 @@ def _readings(clues: Clues, *, imported_at: datetime) -> list[Reading]:
         readings += sidecar_readings(clues.path)
     readings += filename_readings(clues.name)
     readings += folder_readings(clues.folders)
+    # A folder's file times are only compared when the file date would decide.
+    crowd_path = None if any(r.value is not None and not r.problem for r in readings) else clues.path
     for source, value in (("browser", clues.client_modified), ("filesystem", clues.file_modified)):
         if value is not None:
             value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-            problem = _copy_time(value, imported_at=imported_at, path=clues.path if source == "filesystem" else None)
+            problem = _copy_time(value, imported_at=imported_at, path=crowd_path if source == "filesystem" else None)
             readings.append(Reading(source, value.isoformat(), value, instant=True, problem=problem))
     return readings
 
 
 def _copy_time(value: datetime, *, imported_at: datetime, path) -> str:
-    """Why a file date is only the time the file was copied, or "" when it may be the capture's."""
+    """Why a file date is only the time the file was copied, or "" when it may be the capture's:
+    written shortly before the import (or during it), or shared to the second by a crowd of the
+    folder's files, as a copy writes them."""
     if value >= imported_at - COPY_WINDOW:
         before = imported_at - value
         if before <= timedelta(0):

@@ -52,16 +52,33 @@ def sidecar_readings(path: Path) -> list[Reading]:
 
 
 def same_second(path: Path, modified: datetime) -> int:
-    """How many files of this file's folder were last written in the same second as it."""
-    listing = _listing(path.parent)
-    return listing.seconds.get(int(modified.timestamp()), 0) if listing is not None else 0
+    """How many files of this file's folder were last written in the same second as it. The
+    folder's times are read once (cached like its sidecars), and only when asked: for files
+    whose file date would otherwise decide."""
+    try:
+        stamp = os.stat(path.parent).st_mtime_ns
+    except OSError:
+        return 0
+    return _seconds_in(str(path.parent), stamp).get(int(modified.timestamp()), 0)
+
+
+@lru_cache(maxsize=16)
+def _seconds_in(folder: str, stamp: int) -> Counter:
+    seconds = Counter()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False) and not entry.name.lower().endswith((".json", ".xmp")):
+                    seconds[int(entry.stat(follow_symlinks=False).st_mtime)] += 1
+    except OSError:
+        pass
+    return seconds
 
 
 @dataclasses.dataclass(frozen=True)
 class _Listing:
     names: frozenset[str]  # the folder's sidecars
     folded: dict[str, str]  # case-folded name -> name, for sidecars whose case differs
-    seconds: Counter  # modification second -> how many of the folder's files were written then
 
     def find(self, name: str) -> str | None:
         return name if name in self.names else self.folded.get(_folded(name))
@@ -78,20 +95,16 @@ def _listing(folder: Path) -> _Listing | None:
 
 @lru_cache(maxsize=256)
 def _sidecars_in(folder: str, stamp: int) -> _Listing:
-    names, seconds = [], Counter()
+    names = []
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
                 # Links are never followed: a sidecar must be a file in the imported folder.
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                if entry.name.lower().endswith((".json", ".xmp")):
+                if entry.name.lower().endswith((".json", ".xmp")) and entry.is_file(follow_symlinks=False):
                     names.append(entry.name)
-                else:
-                    seconds[int(entry.stat(follow_symlinks=False).st_mtime)] += 1
     except OSError:
         pass
-    return _Listing(frozenset(names), {_folded(name): name for name in names}, seconds)
+    return _Listing(frozenset(names), {_folded(name): name for name in names})
 
 
 def _folded(name: str) -> str:
