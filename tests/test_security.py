@@ -256,7 +256,7 @@ def hostile_folder(corpus, tmp_path):
         "bomb-header.png": (png(100_000, 100_000, rows=1), "too large to decode safely"),
         "absurd.jpg": (jpeg_declaring(65_500, 65_500), "too large to decode safely"),
         "absurd.gif": (gif_declaring(65_535, 65_535), "too large to decode safely"),
-        "zero.png": (png(0, 0, rows=0), "no decoder could read it"),
+        "zero.png": (png(0, 0, rows=0), "no decoder could read past its header"),
     }
     for name, (data, _) in bad.items():
         (folder / name).write_bytes(data)

@@ -139,6 +139,10 @@ WEDDING = "Wedding reception at the old mill by the river with everyone.jpg"  # 
         ("Lemon tart-edited.jpg", "Lemon tart.supplemental-metadata.json", "Lemon tart.jpg"),
         # The counter behind a cut supplemental-metadata (GPTH fork #15: "img(18).jpg.supple(18).json").
         ("img(18).jpg", "img.jpg.supple(18).json", "img.jpg"),
+        # Extension dropped, supplemental-metadata and the counter (immich-go #756).
+        ("2013-12-23(1).jpg", "2013-12-23.supplemental-metadata(1).json", "2013-12-23.jpg"),
+        # An edited copy's own counter, its original's JSON having none (immich-go #756).
+        ("DSC_0216-edited(1).jpg", "DSC_0216.jpg.supplemental-metadata.json", "DSC_0216.jpg"),
         # The counter inside the name, as the media file has it.
         ("IMG_1234(1).jpg", "IMG_1234(1).jpg.supplemental-metadata.json", "IMG_1234.jpg"),
         # Cut to 51 characters with ".json" (Nextcloud Memories #1559).

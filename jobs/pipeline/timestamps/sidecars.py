@@ -167,12 +167,15 @@ def _takeout_names(name: str):
         originals = [media] + [stem[: -len(s)] + extension for s in EDITED_SUFFIXES if stem.casefold().endswith(s)]
         titles = tuple(original.casefold() for original in originals)
         for n, original in enumerate(originals):
-            for body in (original, os.path.splitext(original)[0]):
-                # The JSON's name with the whole media name in it proves itself; so does an edited
-                # copy's original, which Google named; a dropped extension does not.
-                proof = body == original and (n == 0 or not counter)
-                for json_stem, whole in _cuts(body + SUPPLEMENTAL, len(body)):
-                    yield f"{json_stem}{counter}.json", () if proof and whole else titles
+            # An edited copy's counter may be its own, its original's JSON having none
+            # (immich-go #756: "IMG_1-edited(1).jpg" with "IMG_1.jpg.supplemental-metadata.json").
+            for number in (counter, "") if n and counter else (counter,):
+                for body in (original, os.path.splitext(original)[0]):
+                    # The JSON's name with the whole media name in it proves itself; so does an
+                    # edited copy's original, which Google named; a dropped extension does not.
+                    proof = body == original and (n == 0 or not counter)
+                    for json_stem, whole in _cuts(body + SUPPLEMENTAL, len(body)):
+                        yield f"{json_stem}{number}.json", () if proof and whole else titles
 
 
 def _cuts(text: str, keep: int):
