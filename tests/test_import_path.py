@@ -12,7 +12,8 @@ from PIL import Image
 
 from jobs.models import File, Job
 from jobs.pipeline.formats import by_name
-from jobs.selectors import exact_duplicate_groups
+from jobs.selectors import exact_duplicate_groups, job_files
+from jobs.serializers import file_dict
 from tests.conftest import inherited_environ, manage
 
 
@@ -101,6 +102,31 @@ def test_broken_files_are_recorded_and_the_job_goes_on(copy_media):
     assert errors["random.jpg"].startswith("Not a photo or video we import")
     assert errors["plain.jpg"] == ""
     assert job.error_count == sum(1 for e in errors.values() if e)
+
+
+@pytest.mark.django_db
+def test_the_precision_and_whether_the_zone_was_recorded_are_stored_and_listed(tmp_path, settings):
+    """A scan in a year's folder, copied minutes ago, and a camera JPEG without an offset."""
+    settings.TIME_ZONE = "Europe/Paris"
+    scan = tmp_path / "family" / "2009" / "Christmas 2009" / "scan001.jpg"
+    camera = tmp_path / "card" / "DSC_0001.JPG"
+    for path in (scan, camera):
+        path.parent.mkdir(parents=True)
+    Image.new("RGB", (16, 16), "white").save(scan, "JPEG")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2020:06:01 10:41:00"
+    Image.new("RGB", (16, 16), "white").save(camera, "JPEG", exif=exif)
+
+    _, job = run(str(tmp_path), "--sync")
+
+    listed = {f["filename"]: f for f in (file_dict(row, job=job) for row in job_files(job))}
+    assert {k: listed["scan001.jpg"][k] for k in ("timestamp", "confidence", "timestamp_source")} == {
+        "timestamp": "2009-01-01T00:00:00+01:00", "confidence": "low", "timestamp_source": "folder",
+    }  # fmt: skip
+    assert (listed["scan001.jpg"]["timestamp_precision"], listed["scan001.jpg"]["timestamp_offset_known"]) == ("year", False)
+    assert listed["DSC_0001.JPG"]["timestamp"] == "2020-06-01T10:41:00+02:00"
+    assert (listed["DSC_0001.JPG"]["timestamp_precision"], listed["DSC_0001.JPG"]["timestamp_offset_known"]) == ("second", False)
+    assert not next(e for e in listed["scan001.jpg"]["timestamp_evidence"] if e["source"] == "filesystem")["accepted"]
 
 
 @pytest.mark.django_db
