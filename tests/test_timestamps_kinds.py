@@ -143,6 +143,9 @@ WEDDING = "Wedding reception at the old mill by the river with everyone.jpg"  # 
         ("2013-12-23(1).jpg", "2013-12-23.supplemental-metadata(1).json", "2013-12-23.jpg"),
         # An edited copy's own counter, its original's JSON having none (immich-go #756).
         ("DSC_0216-edited(1).jpg", "DSC_0216.jpg.supplemental-metadata.json", "DSC_0216.jpg"),
+        # An old export's dropped extension with the counter: the same JSON name could be a
+        # photo named "Beach(2).jpg"; its title says it is the second "Beach.jpg".
+        ("Beach(2).jpg", "Beach(2).json", "Beach.jpg"),
         # The counter inside the name, as the media file has it.
         ("IMG_1234(1).jpg", "IMG_1234(1).jpg.supplemental-metadata.json", "IMG_1234.jpg"),
         # Cut to 51 characters with ".json" (Nextcloud Memories #1559).

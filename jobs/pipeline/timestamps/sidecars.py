@@ -17,10 +17,10 @@ from pathlib import Path
 from .embedded import xmp_readings
 from .evidence import Reading
 
-MAX_SIDECAR = 4 * 1024 * 1024
+MAX_SIDECAR = 4 * 1024 * 1024  # a Takeout JSON is about 1 KB, an XMP sidecar a few KB
 # This many files of one folder written in the same second were copied there together: a
 # camera writes a few shots a second at most, and those carry their own records.
-COPY_CROWD = 5  # a Takeout JSON is about 1 KB, an XMP sidecar a few KB
+COPY_CROWD = 5
 
 # Takeout cuts a JSON's name to 51 characters with ".json" kept: 46 before it. Which characters
 # it counts is not documented (GPTH counts UTF-16 units), so each way of counting is tried.
@@ -84,7 +84,6 @@ class _Listing:
         return name if name in self.names else self.folded.get(_folded(name))
 
 
-
 def _listing(folder: Path) -> _Listing | None:
     try:
         stamp = os.stat(folder).st_mtime_ns
@@ -130,24 +129,26 @@ def _xmp_sidecar(path: Path) -> list[Reading]:
 
 
 def _takeout_sidecar(folder: Path, name: str, listing: _Listing) -> list[Reading]:
-    refused, tried = [], set()
+    loaded, refused = {}, {}
     for candidate, originals in _takeout_names(unicodedata.normalize("NFC", name)):
-        if not (found := listing.find(candidate)) or found in tried:
+        if not (found := listing.find(candidate)):
             continue
-        tried.add(found)
-        try:
-            data = json.loads(_read(folder / found))
-        except (OSError, ValueError, RecursionError) as e:
-            return [Reading("sidecar:takeout", found, problem=f"unreadable: {e}")]
+        if found not in loaded:
+            try:
+                loaded[found] = json.loads(_read(folder / found))
+            except (OSError, ValueError, RecursionError) as e:
+                return [Reading("sidecar:takeout", found, problem=f"unreadable: {e}")]
+        data = loaded[found]
         title = data.get("title") if isinstance(data, dict) else None
         if originals and not _names_this_file(title, originals):
-            # A cut or shortened name that may be another file's JSON: its title says whose it is.
+            # A cut or shortened name that may be another file's JSON: its title says whose it
+            # is. The same JSON may still be this file's under another of its names.
             shown = repr(title[:80]) if isinstance(title, str) else "no title"
-            refused.append(Reading("sidecar:takeout", found, problem=f"not this file's: its title is {shown}"))
+            refused.setdefault(found, Reading("sidecar:takeout", found, problem=f"not this file's: its title is {shown}"))
             continue
         if isinstance(data, dict):
             return [_photo_taken(data, found)]
-    return refused[:3]
+    return list(refused.values())[:3]
 
 
 def _takeout_names(name: str):
@@ -180,27 +181,29 @@ def _takeout_names(name: str):
 
 def _cuts(text: str, keep: int):
     """(text cut, whether it keeps its first `keep` characters) for every cut Takeout may have
-    made: every length down to `keep`, then the 46-character limit counted in characters, UTF-16
-    units and UTF-8 bytes when that cuts deeper."""
-    for length in range(min(len(text), TAKEOUT_NAME_LIMIT * 4), keep - 1, -1):
+    made: every length down to `keep`, then the 46-unit limit counted in characters, UTF-16 units
+    and UTF-8 bytes, where that cuts deeper."""
+    for length in range(len(text), keep - 1, -1):
         yield text[:length], True
-    deeper = {
-        length
-        for length in (_fit(text, 1), _fit(text, 2, "utf-16-le"), _fit(text, 1, "utf-8"))
-        if length < keep
-    }
+    deeper = {length for length in (_fit(text, size) for size in UNIT_COUNTS) if length < keep}
     for length in sorted(deeper, reverse=True):
         yield text[:length], False
 
 
-def _fit(text: str, unit: int, encoding: str = "") -> int:
-    """How many characters of text fit in TAKEOUT_NAME_LIMIT units of that encoding."""
-    if not encoding:
-        return min(len(text), TAKEOUT_NAME_LIMIT)
-    size = 0
+# How long a character is, counted as characters, as UTF-16 units (GPTH's Dart strings) or bytes.
+UNIT_COUNTS = (
+    lambda character: 1,
+    lambda character: len(character.encode("utf-16-le")) // 2,
+    lambda character: len(character.encode("utf-8")),
+)
+
+
+def _fit(text: str, size) -> int:
+    """How many characters of text fit in TAKEOUT_NAME_LIMIT units, each character `size` long."""
+    used = 0
     for n, character in enumerate(text):
-        size += len(character.encode(encoding)) // unit
-        if size > TAKEOUT_NAME_LIMIT:
+        used += size(character)
+        if used > TAKEOUT_NAME_LIMIT:
             return n
     return len(text)
 
