@@ -282,6 +282,7 @@ def test_an_old_file_date_of_its_own_is_still_a_low_clue(tmp_path):
         (("juillet 2014",), datetime(2014, 7, 1), "month"),
         (("2014", "07", "15"), datetime(2014, 7, 15), "day"),
         (("Holiday 2014-07-15",), datetime(2014, 7, 15), "day"),
+        (("Mar del Plata 2015",), datetime(2015, 1, 1), "year"),  # the sea, not March
     ],
 )
 def test_a_folder_gives_the_day_month_or_year_it_names(tmp_path, folders, first_moment, precision):

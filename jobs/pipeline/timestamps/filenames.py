@@ -54,14 +54,15 @@ _FOLDER_YEAR = _pattern(rf"{_ALONE_BEFORE}(?:19|20)\d\d{_ALONE_AFTER}")
 _YEAR, _MONTH_OR_DAY = _pattern(r"(?:19|20)\d\d"), _pattern(r"\d\d?")
 
 # Month names that mean the same month in every language listed (English with its abbreviations,
-# German, French, Spanish, Dutch, Italian), so none is ambiguous.
+# German, French, Spanish, Dutch, Italian), so none is ambiguous. "Jan" (a first name) and "mar"
+# (the sea, in Spanish and Italian) are left out: "Jan 2015" and "Mar del Plata 2015" name a year.
 MONTH_NAMES = {
     name: number
     for number, names in enumerate(
         (
-            "january jan januar janvier enero januari gennaio",
+            "january januar janvier enero januari gennaio",
             "february feb februar février fevrier febrero februari febbraio",
-            "march mar märz maerz mars marzo maart",
+            "march märz maerz mars marzo maart",
             "april apr avril abril aprile",
             "may mai mayo mei maggio",
             "june jun juni juin junio giugno",
