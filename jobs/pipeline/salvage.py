@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from jobs.pipeline.images import PILLOW_FORMATS
 from jobs.pipeline.timestamps import image_iptc
 
 JPEG_HEAD = 1024 * 1024  # EXIF and XMP live in the first segments; a JPEG's APP segment is < 64 KB
@@ -19,7 +20,7 @@ def salvaged_metadata(path: Path) -> dict:
     Pillow's own reading when it can still open the file (the pixels failed, not the header),
     else the JPEG's APP1 segments read directly. Never raises; {} when nothing survived."""
     try:
-        with Image.open(path) as im:
+        with Image.open(path, formats=PILLOW_FORMATS) as im:
             xmp = im.info.get("xmp")
             return {"exif": im.getexif(), "xmp": xmp if isinstance(xmp, bytes) else None, "iptc": image_iptc(im)}
     except Exception:  # noqa: BLE001 - the file is known to be damaged; any failure means "read it ourselves"
