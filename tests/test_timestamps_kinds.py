@@ -127,6 +127,7 @@ def takeout_json(folder, json_name, *, title, taken=TAKEN):
 
 
 WEDDING = "Wedding reception at the old mill by the river with everyone.jpg"  # 60 characters
+LUNCH = "Sunday lunch at the farm with grandma and grandpa.jpg"  # 53 characters
 
 
 @pytest.mark.parametrize(
@@ -156,6 +157,8 @@ WEDDING = "Wedding reception at the old mill by the river with everyone.jpg"  # 
          "Urlaub in Knaufspesch in der Schneifel (38).JPG"),
         # The media file's own name cut too (TakeoutExtractor #23): a cut title matches a cut name.
         (WEDDING[:47] + ".jpg", WEDDING[:46] + ".json", WEDDING),
+        # An edited copy whose long name Takeout cut inside "-edited" (GPTH Neo #29: "filename-edi.jpg").
+        (LUNCH[:-4] + "-edi.jpg", (LUNCH + ".supplemental-metadata")[:46] + ".json", LUNCH),
         # Edited copies in other languages (GPTH's list, and "-ha editado" of GPTH Neo #29).
         ("Familie-bearbeitet.jpg", "Familie.jpg.supplemental-metadata.json", "Familie.jpg"),
         ("Playa-ha editado.jpg", "Playa.jpg.supplemental-metadata.json", "Playa.jpg"),

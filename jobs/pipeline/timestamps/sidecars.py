@@ -164,19 +164,34 @@ def _takeout_names(name: str):
     if match := _NUMBERED.fullmatch(name):
         forms.append((match["stem"] + (match["extension"] or ""), match["number"]))
     for media, counter in forms:
-        stem, extension = os.path.splitext(media)
-        originals = [media] + [stem[: -len(s)] + extension for s in EDITED_SUFFIXES if stem.casefold().endswith(s)]
-        titles = tuple(original.casefold() for original in originals)
-        for n, original in enumerate(originals):
+        originals = [(media, True), *_edited_originals(media)]
+        titles = tuple(original.casefold() for original, _ in originals)
+        for n, (original, named) in enumerate(originals):
             # An edited copy's counter may be its own, its original's JSON having none
             # (immich-go #756: "IMG_1-edited(1).jpg" with "IMG_1.jpg.supplemental-metadata.json").
             for number in (counter, "") if n and counter else (counter,):
                 for body in (original, os.path.splitext(original)[0]):
                     # The JSON's name with the whole media name in it proves itself; so does an
                     # edited copy's original, which Google named; a dropped extension does not.
-                    proof = body == original and (n == 0 or not counter)
+                    proof = body == original and named and (n == 0 or not counter)
                     for json_stem, whole in _cuts(body + SUPPLEMENTAL, len(body)):
                         yield f"{json_stem}{number}.json", () if proof and whole else titles
+
+
+def _edited_originals(media: str):
+    """(the original's name, whether Google's suffix was whole) for an edited copy: "IMG-edited.jpg"
+    is "IMG.jpg"'s; a long name whose suffix Takeout cut ("…grandpa-edi.jpg") may be too."""
+    stem, extension = os.path.splitext(media)
+    folded, seen = stem.casefold(), set()
+    for suffix in EDITED_SUFFIXES:
+        if folded.endswith(suffix):
+            yield stem[: -len(suffix)] + extension, True
+        elif len(stem) >= MEDIA_NAME_CUT:
+            # "-edi" is a cut of "-edited", "-editado" and "-editat" alike: one original.
+            cut = next((k for k in range(len(suffix) - 1, 2, -1) if folded.endswith(suffix[:k])), 0)
+            if cut and cut not in seen:
+                seen.add(cut)
+                yield stem[:-cut] + extension, False
 
 
 def _cuts(text: str, keep: int):
