@@ -80,8 +80,9 @@ def read_capture_time(clues: Clues, *, zone: tzinfo, now: datetime | None = None
     others = [n for n in accepted if n != first]
     reading, tier = readings[first], _rank(readings[first])[0]
     confidence, conflict = {RECORD: HIGH, PRECISE: MEDIUM}.get(tier, LOW), False
-    if _alternative(first, others, readings) is not None:
-        confidence = min(confidence, MEDIUM, key=CONFIDENCE_ORDER.index)
+    alternative = _alternative(first, others, readings)
+    if alternative is not None and confidence == HIGH:
+        confidence = MEDIUM  # the same field read two plausible ways
 
     offset_known = not reading.date_only and (reading.instant or reading.value.tzinfo is not None)
     if reading.value.tzinfo is None and not reading.date_only:
@@ -99,7 +100,7 @@ def read_capture_time(clues: Clues, *, zone: tzinfo, now: datetime | None = None
         for n in others:
             other = readings[n]
             strong = _rank(other)[0] == RECORD or (other.source in STRONG and not other.date_only)
-            if strong and _alternative(first, [n], readings) is None and abs(evidence[n].value - winner.value) > CONFLICT:
+            if strong and n != alternative and abs(evidence[n].value - winner.value) > CONFLICT:
                 confidence, conflict = LOW, True
                 note = f"contradicts {winner.source} by {_days(evidence[n].value - winner.value)}"
                 evidence[n] = dataclasses.replace(evidence[n], note=_join(evidence[n].note, note))
@@ -114,16 +115,17 @@ def read_capture_time(clues: Clues, *, zone: tzinfo, now: datetime | None = None
     )
 
 
-CONFIDENCE_ORDER = (NONE, LOW, MEDIUM, HIGH)
+# One field read two ways: a movie header's time from 1904, as the standard says, and from 1970,
+# as FFmpeg and exiftool read small values.
+READ_TWO_WAYS = {"mp4:creation_time": UNIX_READING, UNIX_READING: "mp4:creation_time"}
 
 
 def _alternative(first: int, others: list[int], readings: list[Reading]) -> int | None:
-    """The accepted other reading of the same field, read another way (a movie header's time read
-    from 1904 as the standard says, or from 1970 as FFmpeg and exiftool read small values)."""
-    pair = {"mp4:creation_time", UNIX_READING}
-    if readings[first].source not in pair:
+    """The accepted other reading of the first's field, read the other way."""
+    other_way = READ_TWO_WAYS.get(readings[first].source)
+    if other_way is None:
         return None
-    return next((n for n in others if readings[n].source in pair - {readings[first].source}), None)
+    return next((n for n in others if readings[n].source == other_way), None)
 
 
 def _between_readings(accepted: list[int], readings: list[Reading], evidence: list[Evidence]) -> int:

@@ -103,6 +103,9 @@ def folder_readings(folders: Sequence[str]) -> list[Reading]:
 
 def _folder_reading(folders: Sequence[str]) -> Reading | None:
     name, parents = folders[-1], folders[:-1]
+    in_a_year = bool(parents) and _YEAR.fullmatch(parents[-1]) is not None
+    if not in_a_year and not any(character.isdigit() for character in name):
+        return None  # most folders ("DCIM", "Holiday"): nothing to read, and quickly so
     if (match := _FOLDER_DATE.search(name)) and (value := _moment(match)):
         return Reading("folder", name, value, precision=DAY)
     if len(parents) >= 2 and _YEAR.fullmatch(parents[-2]) and _MONTH_OR_DAY.fullmatch(parents[-1]):
@@ -113,7 +116,7 @@ def _folder_reading(folders: Sequence[str]) -> Reading | None:
     words = [word.casefold() for word in _WORDS.findall(name)]
     months = {MONTH_NAMES[word] for word in words if word in MONTH_NAMES}
     years = set(_FOLDER_YEAR.findall(name))
-    if parents and _YEAR.fullmatch(parents[-1]) and not years:
+    if in_a_year and not years:
         # 2014/07 and 2014/July: the month in a year's folder.
         month = int(name) if _MONTH_OR_DAY.fullmatch(name) else (months.pop() if len(months) == 1 else None)
         if month and (value := _moment(dict(year=parents[-1], month=month, day=1))):
