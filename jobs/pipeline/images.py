@@ -39,7 +39,10 @@ def open_photo(path: Path) -> Photo:
             with Image.open(path, formats=PILLOW_FORMATS) as im:
                 return _read(im)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise MediaError(f"Image is too large to decode safely: {e}") from e
+            raise MediaError(
+                "Image is too large to decode safely: it declares more pixels than "
+                f"MEDIAIMPORT_MAX_IMAGE_PIXELS allows. Raise that setting to import it if it is genuine ({e})"
+            ) from e
         except Image.UnidentifiedImageError as e:
             # The first bytes already said which format it is: the rest does not follow. (Pillow's
             # message is only the file's path.)

@@ -33,7 +33,10 @@ def probe_video(path: Path, *, time_limit: float = PROBE_SECONDS) -> Video:
         with _time_limit(time_limit), av.open(str(path), metadata_errors="replace") as container:
             return _read(container)
     except TimeoutError as e:
-        raise MediaError(f"Video could not be read within {time_limit:g} seconds") from e
+        raise MediaError(
+            f"Video could not be read within {time_limit:g} seconds: its container is damaged in a way "
+            "that keeps the reader going in circles. Import another copy if you have one"
+        ) from e
     except (av.FFmpegError, EOFError, OSError, ValueError, IndexError) as e:
         # FFmpeg's message names the file's full path; the person knows which file it is.
         raise MediaError(in_words("Video", getattr(e, "strerror", None) or e)) from e
