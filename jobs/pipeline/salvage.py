@@ -34,7 +34,7 @@ def salvaged_metadata(path: Path) -> dict:
     if head[4:8] == b"ftyp":
         try:
             exif = _heif_exif(head)
-        except (ValueError, IndexError, struct.error):
+        except Exception:  # noqa: BLE001 - boxes and IFDs of a damaged file fail in assorted ways
             exif = None
         return {"exif": exif} if exif is not None else {}
     found = {}
