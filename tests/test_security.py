@@ -256,6 +256,11 @@ def lzw_tiff() -> bytes:
     return out.getvalue()
 
 
+def scan_16bit(tmp_path: Path) -> bytes:
+    """A 16-bit scan as scanners write it: its directory first, then the pixels."""
+    return media.tiff_16bit(tmp_path / "scan.tif", media.picture()).read_bytes()
+
+
 def cut(corpus: Path, relative: str, fraction: float) -> bytes:
     data = (corpus / relative).read_bytes()
     return data[: int(len(data) * fraction)]
@@ -277,9 +282,9 @@ def hostile_folder(corpus, tmp_path):
         "random.jpg": (os.urandom(64 * 1024), "Not a photo or video"),
         "random.mov": (os.urandom(64 * 1024), "Not a photo or video"),
         "text.png": (b"hello, I am not a picture\n" * 10, "Not a photo or video"),
-        "half.jpg": (cut(corpus, "digicam/Canon/EOS RP/_MG_0635.JPG", 0.5), "damaged or truncated"),
-        "header-only.jpg": (cut(corpus, "elodie/plain.jpg", 0.02), "damaged or truncated"),
-        "half.png": (cut(corpus, "elodie/photo.png", 0.5), "damaged or truncated"),
+        "half.jpg": (cut(corpus, "digicam/Canon/EOS RP/_MG_0635.JPG", 0.5), "Image is cut off"),
+        "header-only.jpg": (cut(corpus, "elodie/plain.jpg", 0.02), "Image is cut off"),
+        "half.png": (cut(corpus, "elodie/photo.png", 0.5), "Image is cut off"),
         "half.mov": (cut(corpus, "elodie/video.mov", 0.3), "Video is damaged"),
         "header-only.mp4": (cut(corpus, "drewnoakes/mp4/with-gps.mp4", 0.01), "Video is damaged"),
         # 256 megapixels: over MEDIAIMPORT_MAX_IMAGE_PIXELS (200 M), under twice it (Pillow's warning).
@@ -287,13 +292,14 @@ def hostile_folder(corpus, tmp_path):
         "bomb-header.png": (png(100_000, 100_000, rows=1), "too large to decode safely"),
         "absurd.jpg": (jpeg_declaring(65_500, 65_500), "too large to decode safely"),
         "absurd.gif": (gif_declaring(65_535, 65_535), "too large to decode safely"),
-        "zero.png": (png(0, 0, rows=0), "no decoder could read it"),
-        "half.tif": (lzw_tiff()[:20_000], "damaged or truncated"),
+        "zero.png": (png(0, 0, rows=0), "no decoder could read past its header"),
+        "half.tif": (scan_16bit(tmp_path)[:200_000], "Image is cut off"),
+        "tail-cut.tif": (lzw_tiff()[:20_000], "Image is damaged"),  # its directory, written last, is gone
         "bomb.tif": (tiff_declaring(16_000, 16_000), "too large to decode safely"),
         "absurd.tiff": (tiff_declaring(100_000, 100_000), "too large to decode safely"),
         "bomb.webp": (webp_declaring(16_384, 16_384), "too large to decode safely"),
-        "half.webp": (cut(corpus, "immich/formats/webp/denali.webp", 0.5), "damaged or truncated"),
-        "half.avif": (cut(corpus, "exif-py/avif/mountains.avif", 0.5), "damaged or truncated"),
+        "half.webp": (cut(corpus, "immich/formats/webp/denali.webp", 0.5), "Image is damaged"),
+        "half.avif": (cut(corpus, "exif-py/avif/mountains.avif", 0.5), "Image is damaged"),
         "random.dng": (b"II*\0\x08\0\0\0" + os.urandom(8 * 1024), "RAW file could not be read"),
         "random.raf": (b"FUJIFILMCCD-RAW 0201FF383501" + os.urandom(8 * 1024), "RAW file could not be read"),
         "random.cr3": (b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom" + os.urandom(8 * 1024), "RAW file could not be read"),

@@ -47,7 +47,11 @@ def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
         orientation = FLIP_ORIENTATION.get(sizes.flip, 1)
         width, height = sizes.width, sizes.height
         if width * height > Image.MAX_IMAGE_PIXELS:
-            raise MediaError(f"{media_type.label} image is too large to decode safely: {width}x{height} pixels")
+            raise MediaError(
+                f"{media_type.label} image is too large to decode safely: it declares more pixels than "
+                f"MEDIAIMPORT_MAX_IMAGE_PIXELS allows. Raise that setting to import it if it is genuine "
+                f"({width}x{height} pixels)"
+            )
         exif, previews = read_structure(path, media_type)
         # LibRaw is asked only when the file's own structure offers no usable preview: it copies
         # the preview with an EXIF header made for it, which costs more than decoding a small one.

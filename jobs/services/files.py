@@ -55,11 +55,14 @@ def correct_capture_time(*, file: File, value: datetime, by) -> File:
         current.confidence = Confidence.HIGH
         current.capture_source = MANUAL_SOURCE
         current.capture_evidence = evidence
-        # Staff settled whatever the file's clues disagreed on.
+        # Staff settled whatever the file's clues disagreed on, to the second and in the offset given.
         current.capture_conflict = False
+        current.capture_precision = File.Precision.SECOND
+        current.capture_offset_known = True
         current.save(
             update_fields=[
-                "captured_at", "capture_offset", "confidence", "capture_source", "capture_evidence", "capture_conflict"
+                "captured_at", "capture_offset", "confidence", "capture_source", "capture_evidence", "capture_conflict",
+                "capture_precision", "capture_offset_known",
             ]
         )  # fmt: skip
     return current
