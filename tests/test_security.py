@@ -256,6 +256,10 @@ def lzw_tiff() -> bytes:
     return out.getvalue()
 
 
+# Random-looking bytes that are the same in every run, so each decoder's words are too.
+NOISE = b"".join(hashlib.sha256(n.to_bytes(4, "big")).digest() for n in range(256))
+
+
 def scan_16bit(tmp_path: Path) -> bytes:
     """A 16-bit scan as scanners write it: its directory first, then the pixels."""
     return media.tiff_16bit(tmp_path / "scan.tif", media.picture()).read_bytes()
@@ -300,12 +304,13 @@ def hostile_folder(corpus, tmp_path):
         "bomb.webp": (webp_declaring(16_384, 16_384), "too large to decode safely"),
         "half.webp": (cut(corpus, "immich/formats/webp/denali.webp", 0.5), "Image is damaged"),
         "half.avif": (cut(corpus, "exif-py/avif/mountains.avif", 0.5), "Image is damaged"),
-        "random.dng": (b"II*\0\x08\0\0\0" + os.urandom(8 * 1024), "RAW file could not be read"),
-        "random.raf": (b"FUJIFILMCCD-RAW 0201FF383501" + os.urandom(8 * 1024), "RAW file could not be read"),
-        "random.cr3": (b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom" + os.urandom(8 * 1024), "RAW file could not be read"),
+        "random.dng": (b"II*\0\x08\0\0\0" + NOISE, "RAW file could not be read"),
+        "random.raf": (b"FUJIFILMCCD-RAW 0201FF383501" + NOISE, "RAW file could not be read"),
+        "random.cr3": (b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom" + NOISE, "RAW file could not be read"),
         "half.dng": (broken_dng(tmp_path)[:3000], "cut off or damaged"),
-        "random.wmv": (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c") + os.urandom(8 * 1024), "Video is damaged"),
-        "random.mts": ((b"\0\0\0\0\x47" + os.urandom(187)) * 40, "Video is damaged"),
+        "random.wmv": (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c") + NOISE, "Video is damaged"),
+        # Transport packets of stuffing only (PID 0x1FFF): no picture before the file ends.
+        "stuffing.mts": ((b"\0\0\0\0\x47\x1f\xff\x10" + b"\xff" * 184) * 40, "Video is cut off"),
     }
     for name, (data, _) in bad.items():
         (folder / name).write_bytes(data)
