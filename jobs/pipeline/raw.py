@@ -11,6 +11,7 @@ serves. A CR3's EXIF is read from its CMT boxes, a RAF's from its preview.
 docs/formats.md says why, docs/performance.md has the measurements."""
 
 import io
+import os
 import struct
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from PIL import ExifTags, Image, TiffImagePlugin
 from jobs.pipeline import formats
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.images import ORIENTATION_TAG, REDUCED_SIZE, ROTATED_ORIENTATIONS, Photo, decoding, reduced_copy
+from jobs.pipeline.timestamps.containers import find_box
 
 LIBRAW_VERSION = ".".join(map(str, rawpy.libraw_version))
 # LibRaw's `flip` as the EXIF orientation that turns the sensor's picture upright.
@@ -207,15 +209,18 @@ def _read(f, start: int, length: int) -> bytes:
 
 def _cr3_exif(path: Path) -> Image.Exif:
     """CMT1 holds IFD0 (camera, DateTime), CMT2 the Exif IFD, CMT4 the GPS IFD, each as a TIFF of
-    its own, in a uuid box inside moov. They are joined into one EXIF as a JPEG would carry it."""
+    its own, in the uuid box that opens moov. They are joined into one EXIF as a JPEG carries it."""
     with open(path, "rb") as f:
-        moov = _child(f, 0, _size(f), b"moov")
-        uuid = moov and _child(f, *moov, b"uuid", CR3_METADATA_UUID)
+        moov = find_box(f, 0, os.fstat(f.fileno()).st_size, b"moov")
+        uuid = moov and find_box(f, *moov, b"uuid")
         if not uuid:
+            return Image.Exif()
+        f.seek(uuid[0])
+        if f.read(16) != CR3_METADATA_UUID:
             return Image.Exif()
         parts = {}
         for name in (b"CMT1", b"CMT2", b"CMT4"):
-            if box := _child(f, uuid[0] + 16, uuid[1], name):
+            if box := find_box(f, uuid[0] + 16, uuid[1], name):
                 f.seek(box[0])
                 parts[name] = Image.Exif()
                 parts[name].load(f.read(min(box[1] - box[0], 1 << 20)))
@@ -240,32 +245,3 @@ def _jpeg_exif(preview: bytes | None) -> Image.Exif:
             return exif
     except (OSError, SyntaxError, ValueError):
         return Image.Exif()
-
-
-def _size(f) -> int:
-    f.seek(0, io.SEEK_END)
-    return f.tell()
-
-
-def _child(f, start: int, end: int, kind: bytes, uuid: bytes = b"") -> tuple[int, int] | None:
-    """(payload start, payload end) of the first ISO-BMFF box of this kind (and uuid) between
-    start and end."""
-    position = start
-    for _ in range(1000):
-        if position + 8 > end:
-            return None
-        f.seek(position)
-        header = f.read(32)
-        size, found = struct.unpack(">I4s", header[:8])
-        header_size = 8
-        if size == 1:
-            (size,) = struct.unpack(">Q", header[8:16])
-            header_size = 16
-        elif size == 0:
-            size = end - position
-        if size < header_size:
-            return None
-        if found == kind and header[header_size : header_size + len(uuid)] == uuid:
-            return position + header_size, min(position + size, end)
-        position += size
-    return None

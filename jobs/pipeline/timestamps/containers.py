@@ -47,14 +47,14 @@ MP4_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"
 
 def _mp4_tags(f) -> dict[str, str]:
     size = os.fstat(f.fileno()).st_size
-    moov = _find_box(f, 0, size, b"moov")
+    moov = find_box(f, 0, size, b"moov")
     if not moov:
         return {}
     tags = {}
     if seconds := _header_time(f, moov):
         tags["mp4:header_seconds"] = str(seconds)
-    udta = _find_box(f, *moov, b"udta")
-    date = udta and _find_box(f, *udta, b"date")
+    udta = find_box(f, *moov, b"udta")
+    date = udta and find_box(f, *udta, b"date")
     if date and date[1] - date[0] <= 64:
         f.seek(date[0])
         if text := f.read(date[1] - date[0]).decode("latin-1").strip("\x00 "):
@@ -65,9 +65,9 @@ def _mp4_tags(f) -> dict[str, str]:
 def _header_time(f, moov: tuple[int, int]) -> int:
     """The movie header's creation time as it is stored: seconds since 1904-01-01 UTC (ISO/IEC
     14496-12), from mvhd, else from the first track's tkhd or mdhd; 0 when none is set."""
-    trak = _find_box(f, *moov, b"trak")
-    mdia = trak and _find_box(f, *trak, b"mdia")
-    for box in (_find_box(f, *moov, b"mvhd"), trak and _find_box(f, *trak, b"tkhd"), mdia and _find_box(f, *mdia, b"mdhd")):
+    trak = find_box(f, *moov, b"trak")
+    mdia = trak and find_box(f, *trak, b"mdia")
+    for box in (find_box(f, *moov, b"mvhd"), trak and find_box(f, *trak, b"tkhd"), mdia and find_box(f, *mdia, b"mdhd")):
         if not box or box[1] - box[0] < 12:
             continue
         f.seek(box[0])
@@ -79,7 +79,7 @@ def _header_time(f, moov: tuple[int, int]) -> int:
     return 0
 
 
-def _find_box(f, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+def find_box(f, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
     """(payload start, payload end) of the first box of this kind between start and end."""
     position = start
     for _ in range(MAX_BOXES):
