@@ -1,0 +1,532 @@
+"""Corrections of capture times by a person: planned, applied as one recorded change, undone.
+
+Every entry point (the API, the page through it, the admin) comes here, so a correction means the
+same wherever it is made. A change is recorded like Django's LogEntry (who, when, what was asked)
+with one entry per file holding the values it replaced and the values it set: undo restores
+exactly those, and leaves alone a file that a later change has touched since.
+
+A correction follows the picture: the owner's other files with the same SHA-256 get the same
+result, now and when a byte copy is imported later (apply_earlier_corrections)."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from jobs import selectors
+from jobs.models import CaptureTimeChange, CaptureTimeChangeEntry, Confidence, File, Precision, shown_capture_time
+
+MANUAL_SOURCE = "manual"
+CAPTURE_FIELDS = (
+    "captured_at", "capture_offset", "confidence", "capture_source", "capture_precision", "capture_conflict",
+    "capture_evidence",
+)  # fmt: skip
+# SQLite allows 32,766 parameters a statement; a selection of 100,000 files is read in parts.
+CHUNK = 5000
+# How a time's offset is known: the file told it, the file told a UTC instant (shown in a zone),
+# or the file told a wall-clock time only (read in a zone). Only the last can be read again in
+# another zone.
+TOLD, INSTANT, WALL = "told", "instant", "wall"
+_DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+class CorrectionRefused(Exception):
+    """The correction cannot be made as asked; the message says why (an API 400)."""
+
+
+class NotFound(Exception):
+    """A file or change the user may not correct, answered like one that does not exist (404)."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What a person asks for. Exactly one of set / shift_seconds / zone / reference."""
+
+    action: str
+    value: datetime | None = None  # set, reference: aware
+    precision: str = Precision.SECOND  # of `value`
+    wall: bool = False  # `value` was written without an offset
+    seconds: int = 0
+    zone: tzinfo | None = None
+    reference_id: int | None = None
+    confidence: str = Confidence.HIGH
+
+    def describe(self) -> str:
+        if self.action == CaptureTimeChange.Action.SET:
+            return f"set to {_written(self.value, self.precision)}"
+        if self.action == CaptureTimeChange.Action.SHIFT:
+            return f"shifted by {signed_duration(self.seconds)}"
+        if self.action == CaptureTimeChange.Action.ZONE:
+            return f"read in {self.zone}"
+        return f"moved with file {self.reference_id}, set to {_written(self.value, self.precision)}"
+
+
+@dataclass
+class Outcome:
+    """A change, planned or applied: the files it moves (with their new values) and those it leaves."""
+
+    change: CaptureTimeChange | None
+    updated: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    before: dict[int, dict] = field(default_factory=dict)  # file id -> capture fields now
+    after: dict[int, dict] = field(default_factory=dict)  # file id -> capture fields it gets
+
+
+# --- reading what a person asks -----------------------------------------------------------------
+
+
+def parse_correction(body: dict) -> Correction:
+    """The correction a request asks for (the API's JSON, the admin's field)."""
+    asked = [name for name in ("set", "shift_seconds", "zone", "reference") if name in body]
+    if len(asked) != 1:
+        raise CorrectionRefused("Send exactly one of set, shift_seconds, zone or reference with file_ids.")
+    confidence = body.get("confidence", Confidence.HIGH)
+    if confidence not in (Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW):
+        raise CorrectionRefused("confidence, when given, is high, medium or low.")
+    action = asked[0]
+    if action == "set":
+        value, precision, wall = parse_time(body["set"])
+        return Correction(CaptureTimeChange.Action.SET, value, precision, wall, confidence=confidence)
+    if action == "shift_seconds":
+        seconds = body["shift_seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or abs(seconds) > 200 * 365 * 86400:
+            raise CorrectionRefused("shift_seconds is a whole number of seconds, such as 3600 or -7200.")
+        if seconds == 0:
+            raise CorrectionRefused("shift_seconds of 0 would change nothing.")
+        return Correction(CaptureTimeChange.Action.SHIFT, seconds=seconds, confidence=confidence)
+    if action == "zone":
+        return Correction(CaptureTimeChange.Action.ZONE, zone=parse_zone(body["zone"]), confidence=confidence)
+    reference = body["reference"]
+    if not isinstance(reference, dict) or not isinstance(reference.get("file_id"), int) or "timestamp" not in reference:
+        raise CorrectionRefused('reference is {"file_id": <one of file_ids>, "timestamp": "2009-07-14T14:03"}.')
+    value, precision, wall = parse_time(reference["timestamp"])
+    if precision != Precision.SECOND:
+        raise CorrectionRefused("A reference time needs its time of day: every other file moves by the difference.")
+    return Correction(
+        CaptureTimeChange.Action.REFERENCE, value, precision, wall, reference_id=reference["file_id"], confidence=confidence
+    )
+
+
+def parse_time(text) -> tuple[datetime, str, bool]:
+    """A time as a person writes it: `2009-12-25T10:00:00+01:00`, `2009-12-25 10:00` (wall clock in
+    MEDIAIMPORT_TIME_ZONE), or only `2009-12-25`, `2009-12`, `2009`, which are the first moment of
+    that day, month or year with that precision. Returns (aware value, precision, without offset)."""
+    if not isinstance(text, str) or not text.strip():
+        raise CorrectionRefused("Write the time as 2009-12-25T10:00, 2009-12-25, 2009-12 or 2009, optionally with an offset like +01:00.")
+    text = text.strip()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    if match := _DATE_ONLY.match(text):
+        year, month, day = match.groups()
+        precision = Precision.DAY if day else Precision.MONTH if month else Precision.YEAR
+        try:
+            wall = datetime(int(year), int(month or 1), int(day or 1))
+        except ValueError as e:
+            raise CorrectionRefused(f"{text} is not a date: {e}.") from None
+        value, wall_clock = _placed(wall, zone), True
+    else:
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise CorrectionRefused(
+                f"'{text[:40]}' is not a time: write 2009-12-25T10:00, 2009-12-25, 2009-12 or 2009, optionally with an offset like +01:00."
+            ) from None
+        precision, wall_clock = Precision.SECOND, parsed.tzinfo is None
+        value = _placed(parsed, zone) if wall_clock else parsed
+    _check_range(value)
+    return value, precision, wall_clock
+
+
+def parse_zone(name) -> ZoneInfo:
+    if not isinstance(name, str) or name not in _zone_names():
+        raise CorrectionRefused(f"zone is a time zone name such as Asia/Tokyo or Europe/Paris: got '{str(name)[:40]}'.")
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:  # listed yet not loadable: a broken tzdata
+        raise CorrectionRefused(f"The time zone {name} is not available on this server.") from None
+
+
+def _zone_names() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones()
+    return _ZONES
+
+
+_ZONES: set[str] | None = None
+
+
+def _check_range(value: datetime) -> None:
+    offset = value.utcoffset()
+    if abs(offset) > timedelta(hours=18):
+        raise CorrectionRefused("A UTC offset lies between -18:00 and +18:00.")
+    if offset.total_seconds() % 60:
+        raise CorrectionRefused("A UTC offset is whole minutes.")
+    if value.year < 1800 or value > django_timezone.now() + timedelta(days=1):
+        raise CorrectionRefused(f"{value.isoformat()} cannot be a capture time: it is before 1800 or in the future.")
+
+
+def _placed(wall: datetime, zone: tzinfo) -> datetime:
+    """A wall-clock time in the zone, with that moment's fixed offset."""
+    placed = wall.replace(tzinfo=zone)
+    return placed.replace(tzinfo=timezone(placed.utcoffset()))
+
+
+# --- who may correct what -----------------------------------------------------------------------
+
+
+def correctable_files(*, user, file_ids) -> list[dict]:
+    """The files (rows of their capture fields, with their job's owner) the user may correct, in
+    the order asked; NotFound when any is unknown or someone else's, CorrectionRefused when the
+    list is empty or one is still being processed."""
+    if not isinstance(file_ids, list) or not file_ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in file_ids):
+        raise CorrectionRefused("file_ids is a non-empty list of file ids.")
+    wanted = list(dict.fromkeys(file_ids))
+    visible = selectors.files_for(user)
+    rows = {}
+    for part in _chunks(wanted):
+        for row in visible.filter(id__in=part).values("id", "status", "sha256", "job_id", "job__owner_id", *CAPTURE_FIELDS):
+            rows[row["id"]] = row
+    if missing := [i for i in wanted if i not in rows]:
+        raise NotFound(f"No file {missing[0]}" + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
+    if busy := [i for i in wanted if rows[i]["status"] in File.UNFINISHED]:
+        raise CorrectionRefused(f"File {busy[0]} is still being processed; correct its capture time once it is done.")
+    return [rows[i] for i in wanted]
+
+
+def _chunks(items: list) -> list[list]:
+    return [items[n : n + CHUNK] for n in range(0, len(items), CHUNK)]
+
+
+def _owner_key(row: dict) -> tuple:
+    # Jobs without an owner (import_path without --user) are each an owner of their own.
+    return ("user", row["job__owner_id"]) if row["job__owner_id"] else ("job", row["job_id"])
+
+
+# --- planning and applying ----------------------------------------------------------------------
+
+
+def plan_correction(*, user, file_ids, correction: Correction) -> Outcome:
+    """What the correction would do, changing nothing: the page's preview, and the first half of
+    correct_capture_times."""
+    rows = correctable_files(user=user, file_ids=file_ids)
+    outcome = Outcome(change=None)
+    difference = None
+    if correction.action == CaptureTimeChange.Action.REFERENCE:
+        reference = next((r for r in rows if r["id"] == correction.reference_id), None)
+        if reference is None:
+            raise CorrectionRefused("The reference file must be one of file_ids.")
+        if reference["captured_at"] is None:
+            raise CorrectionRefused("The reference file has no capture time to measure the difference from.")
+        difference = correction.value - reference["captured_at"]
+    by = getattr(user, "username", "") or str(user)
+    at = django_timezone.now()
+    for row in rows:
+        new = _corrected(row, correction, difference)
+        if new is None:
+            outcome.skipped.append(row["id"])
+            continue
+        outcome.updated.append(row["id"])
+        outcome.before[row["id"]] = _fields(row)
+        outcome.after[row["id"]] = _with_evidence(row, new, correction, by=by, at=at)
+    _follow_the_picture(rows, outcome)
+    return outcome
+
+
+def correct_capture_times(*, user, file_ids, correction: Correction) -> Outcome:
+    """Apply the correction as one recorded change."""
+    with transaction.atomic():
+        outcome = plan_correction(user=user, file_ids=file_ids, correction=correction)
+        change = CaptureTimeChange.objects.create(
+            by=user, action=correction.action, parameters=_parameters(correction, file_ids)
+        )
+        outcome.change = change
+        for values in outcome.after.values():
+            values["capture_evidence"][-1]["change"] = change.id
+        _write(outcome.after)
+        CaptureTimeChangeEntry.objects.bulk_create(
+            [_entry(change, file_id, outcome.before[file_id], outcome.after[file_id]) for file_id in outcome.after],
+            batch_size=1000,
+        )
+    return outcome
+
+
+def _corrected(row: dict, correction: Correction, difference: timedelta | None) -> dict | None:
+    """The file's new captured_at / capture_offset / capture_precision and how its offset is known,
+    or None when the correction does not apply to it."""
+    Action = CaptureTimeChange.Action
+    at, offset = row["captured_at"], row["capture_offset"] or 0
+    if correction.action == Action.SET or (correction.action == Action.REFERENCE and row["id"] == correction.reference_id):
+        kind = WALL if correction.wall else TOLD
+        return _values(correction.value, correction.precision, kind, settings.TIME_ZONE)
+    if at is None:
+        return None  # nothing to shift, nothing to read again
+    kind = offset_kind(row)
+    if correction.action in (Action.SHIFT, Action.REFERENCE):
+        moved = at + (timedelta(seconds=correction.seconds) if difference is None else difference)
+        precision = row["capture_precision"] or Precision.SECOND
+        return {"captured_at": moved, "capture_offset": offset, "capture_precision": precision, "kind": kind, "zone": ""}
+    if kind == TOLD:
+        return None  # the file told its offset: the zone cannot be anything else
+    zone = correction.zone
+    if kind == WALL:  # the same wall clock, in the other zone: the instant moves
+        wall = shown_capture_time(at, offset).replace(tzinfo=None)
+        value = _placed(wall, zone)
+    else:  # a UTC instant stays the same instant, shown in the zone
+        value = at.astimezone(zone)
+        value = value.replace(tzinfo=timezone(value.utcoffset()))
+    return _values(value, row["capture_precision"] or Precision.SECOND, kind, str(zone))
+
+
+def _values(value: datetime, precision: str, kind: str, zone: str) -> dict:
+    return {
+        "captured_at": value.astimezone(UTC),
+        "capture_offset": int(value.utcoffset().total_seconds() // 60),
+        "capture_precision": precision,
+        "kind": kind,
+        "zone": zone,
+    }
+
+
+def offset_kind(row: dict) -> str:
+    """How the file's offset is known, from the evidence that won (engine notes or our own)."""
+    for item in reversed(row["capture_evidence"] or []):
+        if item.get("accepted") and item.get("source") == row["capture_source"]:
+            if "offset" in item:
+                return item["offset"]
+            note = item.get("note", "")
+            if note.startswith("UTC, shown in"):
+                return INSTANT
+            if any(words in note for words in ("offset unknown", "zone not recorded", "date only")):
+                return WALL
+            return TOLD
+    return WALL
+
+
+def _with_evidence(row: dict, new: dict, correction: Correction, *, by: str, at: datetime) -> dict:
+    previous = shown_capture_time(row["captured_at"], row["capture_offset"])
+    value = shown_capture_time(new["captured_at"], new["capture_offset"])
+    kind, zone = new.pop("kind"), new.pop("zone")
+    note = f"{correction.describe().capitalize()} by {by}"
+    if kind == WALL:
+        note += f"; offset unknown: read in {zone}" if zone else "; offset unknown"
+    elif kind == INSTANT and zone:
+        note += f"; UTC, shown in {zone}"
+    entry = {
+        "source": MANUAL_SOURCE,
+        "raw": correction.describe(),
+        "value": value.isoformat(),
+        "accepted": True,
+        "note": note,
+        "by": by,
+        "at": at.isoformat(),
+        "replaced": previous.isoformat() if previous else None,
+        "offset": kind,
+        "precision": new["capture_precision"],
+    }
+    return {
+        **new,
+        "confidence": correction.confidence,
+        "capture_source": MANUAL_SOURCE,
+        # The person settled whatever the file's clues disagreed on.
+        "capture_conflict": False,
+        "capture_evidence": [*(row["capture_evidence"] or []), entry],
+    }
+
+
+def _fields(row: dict) -> dict:
+    return {name: row[name] for name in CAPTURE_FIELDS}
+
+
+def _follow_the_picture(rows: list[dict], outcome: Outcome) -> None:
+    """The owner's other files with the same bytes get what their picture got."""
+    corrected = {}
+    for row in rows:
+        if row["sha256"] and row["id"] in outcome.after:
+            corrected.setdefault((_owner_key(row), row["sha256"]), row["id"])
+    if not corrected:
+        return
+    chosen = {row["id"] for row in rows}
+    owners = {key[0] for key in corrected}
+    by_owner = Q(job__owner_id__in=[o[1] for o in owners if o[0] == "user"]) | Q(
+        job_id__in=[o[1] for o in owners if o[0] == "job"], job__owner__isnull=True
+    )
+    shas = sorted({key[1] for key in corrected})
+    for part in _chunks(shas):
+        copies = File.objects.filter(by_owner, sha256__in=part, status=File.Status.DONE).values(
+            "id", "sha256", "job_id", "job__owner_id", *CAPTURE_FIELDS
+        )
+        for copy in copies:
+            source = corrected.get((_owner_key(copy), copy["sha256"]))
+            if source is None or copy["id"] in chosen:
+                continue
+            after = outcome.after[source]
+            entry = {**after["capture_evidence"][-1], "replaced": _shown(copy), "note": after["capture_evidence"][-1]["note"] + f"; the same picture as file {source}"}
+            outcome.updated.append(copy["id"])
+            outcome.before[copy["id"]] = _fields(copy)
+            outcome.after[copy["id"]] = {**after, "capture_evidence": [*(copy["capture_evidence"] or []), entry]}
+
+
+def _shown(row: dict) -> str | None:
+    value = shown_capture_time(row["captured_at"], row["capture_offset"])
+    return value.isoformat() if value else None
+
+
+def _write(values_by_file: dict[int, dict]) -> None:
+    """One bulk update: a change over 10,000 files is a few statements, not 10,000."""
+    files = [File(id=file_id, **values) for file_id, values in values_by_file.items()]
+    File.objects.bulk_update(files, list(CAPTURE_FIELDS), batch_size=500)
+
+
+def _entry(change: CaptureTimeChange, file_id: int, before: dict, after: dict) -> CaptureTimeChangeEntry:
+    return CaptureTimeChangeEntry(
+        change=change,
+        file_id=file_id,
+        before={**before, "captured_at": before["captured_at"].isoformat() if before["captured_at"] else None},
+        after_at=after["captured_at"],
+        after_offset=after["capture_offset"],
+        after_precision=after["capture_precision"],
+    )
+
+
+def _parameters(correction: Correction, file_ids: list[int]) -> dict:
+    parameters = {"file_ids": len(file_ids), "confidence": correction.confidence, "description": correction.describe()}
+    if correction.value is not None:
+        parameters["value"] = correction.value.isoformat()
+        parameters["precision"] = correction.precision
+    if correction.seconds:
+        parameters["shift_seconds"] = correction.seconds
+    if correction.zone is not None:
+        parameters["zone"] = str(correction.zone)
+    if correction.reference_id is not None:
+        parameters["reference_file_id"] = correction.reference_id
+    return parameters
+
+
+# --- undo ---------------------------------------------------------------------------------------
+
+
+def changes_for(user):
+    """The changes a user may see and undo: their own, or every change for staff."""
+    changes = CaptureTimeChange.objects.all()
+    return changes if user.is_staff else changes.filter(by=user)
+
+
+def undo_change(*, user, change_id: int) -> tuple[list[int], list[int]]:
+    """Give every file of the change back the values it had before, unless a later change touched
+    it since (those are kept). Returns (restored, kept)."""
+    with transaction.atomic():
+        change = changes_for(user).filter(id=change_id).first()
+        if change is None:
+            raise NotFound(f"No change {change_id}.")
+        if change.undone_at is not None:
+            raise CorrectionRefused(f"Change {change_id} was already undone.")
+        entries = list(change.entries.values("file_id", "before", "after_at", "after_offset", "after_precision"))
+        ids = [e["file_id"] for e in entries]
+        touched_later, now = set(), {}
+        for part in _chunks(ids):
+            touched_later.update(
+                CaptureTimeChangeEntry.objects.filter(
+                    file_id__in=part, change_id__gt=change.id, change__undone_at__isnull=True
+                ).values_list("file_id", flat=True)
+            )
+            for row in File.objects.filter(id__in=part).values("id", "captured_at", "capture_offset", "capture_precision"):
+                now[row["id"]] = (row["captured_at"], row["capture_offset"], row["capture_precision"])
+        restored, kept, values = [], [], {}
+        for e in entries:
+            file_id = e["file_id"]
+            if file_id in touched_later or now.get(file_id) != (e["after_at"], e["after_offset"], e["after_precision"]):
+                kept.append(file_id)
+                continue
+            before = dict(e["before"])
+            before["captured_at"] = datetime.fromisoformat(before["captured_at"]) if before["captured_at"] else None
+            values[file_id] = before
+            restored.append(file_id)
+        _write(values)
+        change.undone_at, change.undone_by = django_timezone.now(), user
+        change.save(update_fields=["undone_at", "undone_by"])
+    return restored, kept
+
+
+# --- later imports ------------------------------------------------------------------------------
+
+
+def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
+    """Files just imported whose picture (SHA-256) the owner corrected before get that correction,
+    recorded in the same change so that undoing it takes them back too. Returns their ids."""
+    rows = list(
+        File.objects.filter(id__in=file_ids, status=File.Status.DONE)
+        .exclude(sha256="")
+        .values("id", "sha256", "job_id", "job__owner_id", *CAPTURE_FIELDS)
+    )
+    if not rows:
+        return []
+    # The latest correction still in force of each picture: its entry, on a file that still shows it.
+    entries = (
+        CaptureTimeChangeEntry.objects.filter(
+            file__sha256__in={r["sha256"] for r in rows}, file__capture_source=MANUAL_SOURCE, change__undone_at__isnull=True
+        )
+        .exclude(file_id__in=file_ids)
+        .order_by("-change_id", "-id")
+        .values(
+            "change_id", "after_at", "after_offset", "after_precision", "file_id", "file__sha256", "file__job_id",
+            "file__job__owner_id", "file__captured_at", "file__capture_offset", "file__capture_precision",
+            "file__confidence", "file__capture_evidence",
+        )
+    )  # fmt: skip
+    latest = {}
+    for e in entries:
+        still = (e["file__captured_at"], e["file__capture_offset"], e["file__capture_precision"]) == (
+            e["after_at"], e["after_offset"], e["after_precision"]
+        )  # fmt: skip
+        key = (_owner_key({"job__owner_id": e["file__job__owner_id"], "job_id": e["file__job_id"]}), e["file__sha256"])
+        if still:
+            latest.setdefault(key, e)
+    updates, new_entries = {}, []
+    for row in rows:
+        e = latest.get((_owner_key(row), row["sha256"]))
+        if e is None:
+            continue
+        manual = next(item for item in reversed(e["file__capture_evidence"]) if item.get("source") == MANUAL_SOURCE)
+        entry = {**manual, "replaced": _shown(row), "note": manual["note"] + f"; the same picture as file {e['file_id']}"}
+        after = {
+            "captured_at": e["after_at"], "capture_offset": e["after_offset"], "capture_precision": e["after_precision"],
+            "confidence": e["file__confidence"], "capture_source": MANUAL_SOURCE, "capture_conflict": False,
+            "capture_evidence": [*(row["capture_evidence"] or []), entry],
+        }  # fmt: skip
+        updates[row["id"]] = after
+        new_entries.append(
+            _entry(CaptureTimeChange(id=e["change_id"]), row["id"], _fields(row), after)
+        )
+    _write(updates)
+    CaptureTimeChangeEntry.objects.bulk_create(new_entries)
+    return list(updates)
+
+
+# --- words --------------------------------------------------------------------------------------
+
+
+def signed_duration(seconds: int) -> str:
+    sign = "+" if seconds >= 0 else "−"
+    rest = abs(seconds)
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
+    return sign + " ".join(p for p in parts if p)
+
+
+def _written(value: datetime | None, precision: str) -> str:
+    if value is None:
+        return ""
+    if precision == Precision.YEAR:
+        return f"{value:%Y}"
+    if precision == Precision.MONTH:
+        return f"{value:%Y-%m}"
+    if precision == Precision.DAY:
+        return f"{value:%Y-%m-%d}"
+    return value.isoformat()
