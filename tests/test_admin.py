@@ -314,13 +314,10 @@ def test_staff_correct_a_capture_time_by_hand(job, console, staff):
     assert photo.capture_time.isoformat() == "2020-04-18T09:15:00+02:00"  # shown in the offset given
     assert (photo.confidence, photo.capture_source) == (Confidence.HIGH, "manual")
     assert photo.capture_evidence[: len(before_evidence)] == before_evidence
-    replaced, manual = photo.capture_evidence[-2:]
-    assert replaced["value"] == before.isoformat() and not replaced["accepted"]
-    assert staff.username in replaced["note"]
-    assert manual == {
-        "source": "manual", "raw": "2020-04-18T09:15:00+02:00", "value": "2020-04-18T09:15:00+02:00",
-        "accepted": True, "note": f"Set by {staff.username}.",
-    }  # fmt: skip
+    (manual,) = photo.capture_evidence[len(before_evidence) :]
+    assert (manual["source"], manual["value"], manual["accepted"]) == ("manual", "2020-04-18T09:15:00+02:00", True)
+    assert (manual["by"], manual["replaced"]) == (staff.username, before.isoformat())
+    assert photo.capture_changes.get().change.by == staff  # recorded, so it can be undone
     page = console.get(f"/admin/jobs/file/{photo.pk}/change/").content.decode()
     assert "2020-04-18 09:15:00+02:00" in page
     # The JSON API tells the corrected time.
@@ -328,6 +325,23 @@ def test_staff_correct_a_capture_time_by_hand(job, console, staff):
     assert (listed["timestamp"], listed["confidence"], listed["timestamp_source"]) == (
         "2020-04-18T09:15:00+02:00", "high", "manual"
     )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_day_is_high_at_day_precision_and_the_conflict_reads_the_right_way(job, console, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    photo = job.files.get(original_name="IMG_3580.JPG")
+    File.objects.filter(pk=photo.pk).update(capture_conflict=True)
+    page = console.get(f"/admin/jobs/file/{photo.pk}/change/").content.decode()
+    assert "Capture records agree" in page and 'alt="False"' in page  # a red cross for a conflict
+
+    console.post(f"/admin/jobs/file/{photo.pk}/change/", {"corrected_capture_time": "2020-04"})
+
+    photo.refresh_from_db()
+    assert photo.capture_time.isoformat() == "2020-04-01T00:00:00+02:00"
+    assert (photo.capture_precision, photo.confidence, photo.capture_conflict) == ("month", "high", False)
+    page = console.get(f"/admin/jobs/file/{photo.pk}/change/").content.decode()
+    assert 'alt="True"' in page
 
 
 @pytest.mark.django_db
@@ -348,7 +362,7 @@ def test_a_correction_that_cannot_be_read_or_made_changes_nothing(job, console):
 
     response = console.post(f"/admin/jobs/file/{plain.pk}/change/", {"corrected_capture_time": "yesterday"})
     assert response.status_code == 200
-    assert "Write the time as YYYY-MM-DD HH:MM" in response.content.decode()
+    assert "is not a time: write 2009-12-25T10:00" in response.content.decode()
 
     File.objects.filter(pk=plain.pk).update(status=File.Status.PROCESSING)
     response = console.post(
