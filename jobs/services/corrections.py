@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
@@ -342,6 +342,15 @@ def _fields(row: dict) -> dict:
     return {name: row[name] for name in CAPTURE_FIELDS}
 
 
+def _recorded(before: dict) -> dict:
+    """What an entry keeps of the values a change replaced: all but the evidence, which undo gets
+    back by taking the change's own item out of the file's evidence."""
+    return {
+        **{name: before[name] for name in CAPTURE_FIELDS if name != "capture_evidence"},
+        "captured_at": before["captured_at"].isoformat() if before["captured_at"] else None,
+    }
+
+
 def _follow_the_picture(rows: list[dict], outcome: Outcome) -> None:
     """The owner's other files with the same bytes get what their picture got."""
     corrected = {}
@@ -356,19 +365,28 @@ def _follow_the_picture(rows: list[dict], outcome: Outcome) -> None:
         job_id__in=[o[1] for o in owners if o[0] == "job"], job__owner__isnull=True
     )
     shas = sorted({key[1] for key in corrected})
+    copies = []  # (id, picture's file id): read narrow first, the selection itself is most of what matches
     for part in _chunks(shas):
-        copies = File.objects.filter(by_owner, sha256__in=part, status=File.Status.DONE).values(
-            "id", "sha256", "job_id", "job__owner_id", *CAPTURE_FIELDS
+        rows_found = File.objects.filter(by_owner, sha256__in=part, status=File.Status.DONE).values_list(
+            "id", "sha256", "job_id", "job__owner_id"
         )
-        for copy in copies:
-            source = corrected.get((_owner_key(copy), copy["sha256"]))
-            if source is None or copy["id"] in chosen:
-                continue
+        for file_id, sha256, job_id, owner_id in rows_found:
+            source = corrected.get((_owner_key({"job__owner_id": owner_id, "job_id": job_id}), sha256))
+            if source is not None and file_id not in chosen:
+                copies.append((file_id, source))
+    for part in _chunks(copies):
+        found = File.objects.in_bulk([file_id for file_id, _ in part])
+        for file_id, source in part:
+            copy = {name: getattr(found[file_id], name) for name in CAPTURE_FIELDS}
             after = outcome.after[source]
-            entry = {**after["capture_evidence"][-1], "replaced": _shown(copy), "note": after["capture_evidence"][-1]["note"] + f"; the same picture as file {source}"}
-            outcome.updated.append(copy["id"])
-            outcome.before[copy["id"]] = _fields(copy)
-            outcome.after[copy["id"]] = {**after, "capture_evidence": [*(copy["capture_evidence"] or []), entry]}
+            entry = {
+                **after["capture_evidence"][-1],
+                "replaced": _shown(copy),
+                "note": after["capture_evidence"][-1]["note"] + f"; the same picture as file {source}",
+            }
+            outcome.updated.append(file_id)
+            outcome.before[file_id] = copy
+            outcome.after[file_id] = {**after, "capture_evidence": [*(copy["capture_evidence"] or []), entry]}
 
 
 def _shown(row: dict) -> str | None:
@@ -377,16 +395,56 @@ def _shown(row: dict) -> str | None:
 
 
 def _write(values_by_file: dict[int, dict]) -> None:
-    """One bulk update: a change over 10,000 files is a few statements, not 10,000."""
-    files = [File(id=file_id, **values) for file_id, values in values_by_file.items()]
-    File.objects.bulk_update(files, list(CAPTURE_FIELDS), batch_size=500)
+    """The files' capture fields in a few statements of ROWS files each: `UPDATE … FROM (VALUES …)`,
+    which SQLite (3.33+) and PostgreSQL both run. Django's bulk_update builds a CASE expression
+    per file and field, and took 50 s for 10,000 files here."""
+    fields = [File._meta.get_field(name) for name in CAPTURE_FIELDS]
+    table = connection.ops.quote_name(File._meta.db_table)
+    items = list(values_by_file.items())
+    for start in range(0, len(items), ROWS):
+        part = items[start : start + ROWS]
+        row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+        assignments = ", ".join(
+            f"{connection.ops.quote_name(f.column)} = {_typed(f'v.column{n + 2}', f)}" for n, f in enumerate(fields)
+        )
+        params = []
+        for file_id, values in part:
+            params.append(file_id)
+            params.extend(_adapt(f, values[f.name]) for f in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) AS v "
+                f"WHERE {table}.id = {_typed('v.column1', File._meta.pk)}",
+                params,
+            )
+
+
+ROWS = 500
+
+
+def _adapt(field, value):
+    # What Field.get_db_prep_save gives for these fields, without its generic machinery, which was
+    # half the time of a large change.
+    if value is None:
+        return None
+    if field.get_internal_type() == "JSONField":
+        return connection.ops.adapt_json_value(value, field.encoder)
+    if field.get_internal_type() == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _typed(column: str, field) -> str:
+    # PostgreSQL types a VALUES list from its parameters, which arrive untyped: say what they are.
+    # SQLite stores what it is given, and a CAST there would turn a date into a number.
+    return f"CAST({column} AS {field.db_type(connection)})" if connection.vendor == "postgresql" else column
 
 
 def _entry(change: CaptureTimeChange, file_id: int, before: dict, after: dict) -> CaptureTimeChangeEntry:
     return CaptureTimeChangeEntry(
         change=change,
         file_id=file_id,
-        before={**before, "captured_at": before["captured_at"].isoformat() if before["captured_at"] else None},
+        before=_recorded(before),
         after_at=after["captured_at"],
         after_offset=after["capture_offset"],
         after_precision=after["capture_precision"],
@@ -427,15 +485,18 @@ def undo_change(*, user, change_id: int) -> tuple[list[int], list[int]]:
             raise CorrectionRefused(f"Change {change_id} was already undone.")
         entries = list(change.entries.values("file_id", "before", "after_at", "after_offset", "after_precision"))
         ids = [e["file_id"] for e in entries]
-        touched_later, now = set(), {}
+        touched_later, now, evidence = set(), {}, {}
         for part in _chunks(ids):
             touched_later.update(
                 CaptureTimeChangeEntry.objects.filter(
                     file_id__in=part, change_id__gt=change.id, change__undone_at__isnull=True
                 ).values_list("file_id", flat=True)
             )
-            for row in File.objects.filter(id__in=part).values("id", "captured_at", "capture_offset", "capture_precision"):
+            for row in File.objects.filter(id__in=part).values(
+                "id", "captured_at", "capture_offset", "capture_precision", "capture_evidence"
+            ):
                 now[row["id"]] = (row["captured_at"], row["capture_offset"], row["capture_precision"])
+                evidence[row["id"]] = row["capture_evidence"]
         restored, kept, values = [], [], {}
         for e in entries:
             file_id = e["file_id"]
@@ -444,6 +505,7 @@ def undo_change(*, user, change_id: int) -> tuple[list[int], list[int]]:
                 continue
             before = dict(e["before"])
             before["captured_at"] = datetime.fromisoformat(before["captured_at"]) if before["captured_at"] else None
+            before["capture_evidence"] = [item for item in evidence[file_id] if item.get("change") != change.id]
             values[file_id] = before
             restored.append(file_id)
         _write(values)
