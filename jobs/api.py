@@ -15,7 +15,7 @@ from django.http.multipartparser import MultiPartParserError, TooManyFilesSent
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from jobs import selectors, uploads
+from jobs import review, selectors, uploads
 from jobs.models import Confidence, File, Job
 from jobs.pipeline import thumbnails
 from jobs.serializers import duplicate_group_dict, file_dict, job_dict
@@ -275,6 +275,25 @@ def file_thumbnail(request, file_id: int):
     return response
 
 
+@api_view("GET")
+@with_job
+def job_review(request, job: Job):
+    """The job's files that need review, grouped, with proposals (docs/api.md)."""
+    return _review_answer(review.review(File.objects.filter(job=job), scope=f"job {job.id}"))
+
+
+@api_view("GET")
+def library_review(request):
+    """The same over every job the user may see."""
+    return _review_answer(review.review(selectors.files_for(request.user), scope="library"))
+
+
+def _review_answer(found: dict) -> JsonResponse:
+    jobs = Job.objects.in_bulk({row["job_id"] for row in found["files"]})
+    files = [{**file_dict(row, job=jobs[row["job_id"]]), "job_id": row["job_id"], "reason": review.reason(row)} for row in found["files"]]
+    return JsonResponse({**found, "files": files, "shown": len(files)})
+
+
 @api_view("POST")
 def capture_time(request):
     """Correct capture times (docs/api.md); with `dry_run` only say what it would do."""
@@ -317,6 +336,27 @@ def _files_as_now(outcome) -> list[dict]:
         row.update(outcome.after[row["id"]])
         listed.append({**file_dict(row, job=jobs[row["job_id"]]), "previous_timestamp": previous})
     return listed
+
+
+@api_view("GET")
+def file_content(request, file_id: int):
+    """The file itself, for the page's larger preview (a photo shown, a video played). Only photos
+    and videos, as the type read from their bytes, never sniffed again by the browser."""
+    file = selectors.files_for(request.user).filter(id=file_id).first()
+    if file is None or not file.mime_type.startswith(("image/", "video/")):
+        return error(404, f"No file {file_id} to show.")
+    try:
+        if file.job.kind == Job.Kind.PATH:
+            content = open(file.path, "rb")
+        else:
+            content = default_storage.open(file.path, "rb")
+    except OSError:
+        return error(404, f"File {file_id} is no longer where it was imported from.")
+    response = FileResponse(content, content_type=file.mime_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # --- errors -----------------------------------------------------------------------------------

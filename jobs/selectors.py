@@ -22,7 +22,7 @@ def files_for(user) -> QuerySet[File]:
 LISTED_FIELDS = (
     "id", "original_name", "path", "folder", "status", "captured_at", "capture_offset", "confidence",
     "capture_source", "capture_evidence", "capture_conflict", "sha256", "size", "width", "height",
-    "duration", "mime_type", "thumbnail", "error", "capture_precision", "companion_id",
+    "duration", "mime_type", "thumbnail", "error", "capture_precision", "companion_id", "camera",
 )  # fmt: skip
 
 
@@ -63,8 +63,8 @@ def needs_review_count(job: Job) -> int:
 
 
 def listed_files(file_ids: list[int]) -> list[dict]:
-    """Rows of LISTED_FIELDS (with job_id and camera) of the given files, in id order."""
-    return list(File.objects.filter(id__in=file_ids).order_by("id").values(*LISTED_FIELDS, "job_id", "camera"))
+    """Rows of LISTED_FIELDS (with job_id) of the given files, in id order."""
+    return list(File.objects.filter(id__in=file_ids).order_by("id").values(*LISTED_FIELDS, "job_id"))
 
 
 def confidence_counts(job: Job) -> dict[str, int]:

@@ -54,6 +54,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
         "error": file["error"],
         "companion_id": file["companion_id"],
+        "camera": file["camera"],
+        "folder": file["folder"],
     }
 
 

@@ -87,3 +87,47 @@ export const STATUS_LABELS = {
   completed: "Completed",
   failed: "Failed",
 };
+
+// A capture time to the precision it is known: "14 Jul 2009, 10:02", "14 Jul 2009", "Jul 2009",
+// "2009".
+export function when(iso, precision) {
+  const time = captureTime(iso);
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
+  if (!match || !precision || precision === "second") return time.offset ? `${time.text} ${time.offset}` : time.text;
+  const [, year, month, day] = match;
+  if (precision === "year") return year;
+  if (precision === "month") return `${MONTHS[Number(month) - 1]} ${year}`;
+  return `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}`;
+}
+
+const AGREE_MS = 60_000;
+const ZONE_UNKNOWN = /offset unknown|zone not recorded/;
+
+// Why a file has its date, in words: the source that won, its time and whether its zone was
+// recorded, then what the other clues say ("File name agrees", "File modified date says …").
+export function evidence(file) {
+  const items = file.timestamp_evidence || [];
+  const winner = [...items].reverse().find((e) => e.accepted && e.source === file.timestamp_source);
+  if (!winner) return items.length ? "No clue could be used: " + items.map((e) => `${source(e.source)} (${e.note || "unreadable"})`).join("; ") + "." : "The file holds no clue to when it was taken.";
+  const parts = [];
+  if (winner.source === "manual") {
+    const replaced = winner.replaced ? `, replacing ${when(winner.replaced)}` : "";
+    parts.push(`Set by ${winner.by || "hand"} (${winner.raw})${replaced}`);
+  } else {
+    let first = `${source(winner.source)}, ${when(file.timestamp, file.timestamp_precision)}`;
+    if (ZONE_UNKNOWN.test(winner.note || "")) first += ", zone not recorded";
+    parts.push(first);
+  }
+  const at = Date.parse(file.timestamp);
+  for (const item of items) {
+    if (item === winner || item.source === "manual") continue;
+    if (!item.accepted) {
+      if (item.value) parts.push(`${source(item.source)} not used (${item.note || "rejected"})`);
+      continue;
+    }
+    const apart = Math.abs(Date.parse(item.value) - at);
+    parts.push(apart <= AGREE_MS ? `${source(item.source).toLowerCase()} agrees` : `${source(item.source).toLowerCase()} says ${when(item.value)}`);
+  }
+  if (file.timestamp_conflict) parts.push("the camera's own records disagree");
+  return parts.join("; ") + ".";
+}
