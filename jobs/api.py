@@ -279,13 +279,15 @@ def file_thumbnail(request, file_id: int):
 @with_job
 def job_review(request, job: Job):
     """The job's files that need review, grouped, with proposals (docs/api.md)."""
-    return _review_answer(review.review(File.objects.filter(job=job), scope=f"job {job.id}"))
+    library = selectors.files_for(request.user)
+    return _review_answer(review.review(File.objects.filter(job=job), library=library, scope=f"job {job.id}"))
 
 
 @api_view("GET")
 def library_review(request):
     """The same over every job the user may see."""
-    return _review_answer(review.review(selectors.files_for(request.user), scope="library"))
+    library = selectors.files_for(request.user)
+    return _review_answer(review.review(library, library=library, scope="library"))
 
 
 def _review_answer(found: dict) -> JsonResponse:

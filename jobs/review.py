@@ -33,8 +33,10 @@ SOURCE_WORDS = {
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def review(files, *, scope) -> dict:
-    """The review of `files` (a File queryset the user may see, for one job or the library)."""
+def review(files, *, library, scope: str) -> dict:
+    """The review of `files` (a File queryset, one job's or the library's), with proposals drawn
+    from `library` (every file the user may see: a phone's photos of the same scenes may have
+    come in another import)."""
     waiting = files.filter(selectors.NEEDS_REVIEW)
     total = waiting.count()
     rows = list(waiting.order_by(*selectors.SORTS["capture_time"]).values(*selectors.LISTED_FIELDS, "job_id")[:LIMIT])
@@ -43,7 +45,7 @@ def review(files, *, scope) -> dict:
         "total": total,
         "files": rows,
         "groups": {by: _groups(rows, by) for by in ("folder", "camera", "day")},
-        "suggestions": camera_clock_suggestions(files) + neighbour_suggestions(rows),
+        "suggestions": camera_clock_suggestions(files, library=library) + neighbour_suggestions(rows),
     }
 
 
@@ -113,10 +115,12 @@ def day_words(iso_day: str) -> str:
 # --- a camera's clock --------------------------------------------------------------------------
 
 
-def camera_clock_suggestions(files) -> list[dict]:
-    """Cameras whose times sit a constant offset away from another device's times for the same
-    scenes (members of one near-duplicate group from two cameras, both dated to the second)."""
-    dated = files.filter(status=File.Status.DONE, capture_precision=Precision.SECOND).exclude(camera="")
+def camera_clock_suggestions(files, *, library) -> list[dict]:
+    """Cameras of `files` whose times sit a constant offset away from another device's times for
+    the same scenes (members of one near-duplicate group from two cameras, both dated to the
+    second, anywhere in the library); the proposal shifts that camera's files among `files`."""
+    cameras = set(files.exclude(camera="").values_list("camera", flat=True).distinct())
+    dated = library.filter(status=File.Status.DONE, capture_precision=Precision.SECOND).exclude(camera="")
     groups = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR, not_duplicates=False)
     members = DuplicateMember.objects.filter(group__in=groups, file__in=dated.values("id")).values_list(
         "group_id", "file__camera", "file__captured_at"
@@ -138,8 +142,10 @@ def camera_clock_suggestions(files) -> list[dict]:
             continue
         # The camera with fewer files is taken for the one whose clock was wrong; the proposal
         # names both, and the person decides.
-        counts = dict(dated.filter(camera__in=[camera, other]).values_list("camera").annotate(n=Count("id")))
+        counts = dict(dated.filter(camera__in=[camera, other]).order_by().values_list("camera").annotate(n=Count("id")))
         wrong, right, offset = (camera, other, middle) if counts.get(camera, 0) <= counts.get(other, 0) else (other, camera, -middle)
+        if wrong not in cameras:
+            continue
         seconds = -round(offset.total_seconds())
         file_ids = list(files.filter(camera=wrong, captured_at__isnull=False).values_list("id", flat=True))
         suggestions.append(
@@ -211,4 +217,6 @@ def neighbour_suggestions(rows: list[dict]) -> list[dict]:
             },
         )
         proposal["file_ids"].append(row["id"])
+    for proposal in proposals.values():
+        proposal["file_ids"].sort()
     return list(proposals.values())
