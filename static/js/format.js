@@ -119,15 +119,21 @@ export function evidence(file) {
     parts.push(first);
   }
   const at = Date.parse(file.timestamp);
+  const agree = new Set();
+  const differ = new Map();
   for (const item of items) {
-    if (item === winner || item.source === "manual") continue;
-    if (!item.accepted) {
-      if (item.value) parts.push(`${source(item.source)} not used (${item.note || "rejected"})`);
-      continue;
-    }
-    const apart = Math.abs(Date.parse(item.value) - at);
-    parts.push(apart <= AGREE_MS ? `${source(item.source).toLowerCase()} agrees` : `${source(item.source).toLowerCase()} says ${when(item.value)}`);
+    if (item === winner || item.source === "manual" || !item.accepted || !item.value) continue;
+    const kind = source(item.source);
+    if (Math.abs(Date.parse(item.value) - at) <= AGREE_MS) agree.add(kind);
+    else if (!differ.has(kind)) differ.set(kind, item.value);
   }
+  for (const kind of differ.keys()) if (agree.has(kind)) differ.delete(kind);
+  if (agree.size) parts.push(`${list([...agree])} ${agree.size === 1 ? "agrees" : "agree"}`);
+  for (const [kind, value] of differ) parts.push(`${kind} says ${when(value)}`);
   if (file.timestamp_conflict) parts.push("the camera's own records disagree");
   return parts.join("; ") + ".";
+}
+
+function list(words) {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }
