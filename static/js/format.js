@@ -127,7 +127,6 @@ export function evidence(file) {
     if (Math.abs(Date.parse(item.value) - at) <= AGREE_MS) agree.add(kind);
     else if (!differ.has(kind)) differ.set(kind, item.value);
   }
-  for (const kind of differ.keys()) if (agree.has(kind)) differ.delete(kind);
   if (agree.size) parts.push(`${list([...agree])} ${agree.size === 1 ? "agrees" : "agree"}`);
   for (const [kind, value] of differ) parts.push(`${kind} says ${when(value)}`);
   if (file.timestamp_conflict) parts.push("the camera's own records disagree");
