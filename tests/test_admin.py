@@ -413,3 +413,24 @@ def test_list_pages_make_as_many_queries_for_100_rows_as_for_10(url, console, dj
 
     with django_assert_num_queries(len(ten)):
         assert len(console.get(url).context["cl"].result_list) == 100
+
+
+@pytest.mark.django_db
+def test_staff_read_the_record_of_corrections_and_undo_one(job, console):
+    plain = job.files.get(original_name="plain.jpg")
+    before = plain.capture_time
+    console.post(f"/admin/jobs/file/{plain.pk}/change/", {"corrected_capture_time": "2001"})
+    change = plain.capture_changes.get().change
+
+    listing = console.get("/admin/jobs/capturetimechange/").content.decode()
+    assert "set to 2001" in listing and "sam" in listing
+    assert console.get(f"/admin/jobs/capturetimechange/{change.pk}/change/").status_code == 200
+
+    response = console.post(
+        "/admin/jobs/capturetimechange/", {"action": "undo", "_selected_action": [change.pk]}, follow=True
+    )
+
+    # plain.jpg and its byte copy in the same job, which followed the correction.
+    assert "Change 1 (set): 2 files restored." in messages_of(response)
+    plain.refresh_from_db()
+    assert plain.capture_time == before

@@ -379,14 +379,15 @@ def _follow_the_picture(rows: list[dict], outcome: Outcome) -> None:
         for file_id, source in part:
             copy = {name: getattr(found[file_id], name) for name in CAPTURE_FIELDS}
             after = outcome.after[source]
-            entry = {
-                **after["capture_evidence"][-1],
-                "replaced": _shown(copy),
-                "note": after["capture_evidence"][-1]["note"] + f"; the same picture as file {source}",
-            }
+            entry = _copied(after["capture_evidence"][-1], to=copy, source_id=source)
             outcome.updated.append(file_id)
             outcome.before[file_id] = copy
             outcome.after[file_id] = {**after, "capture_evidence": [*(copy["capture_evidence"] or []), entry]}
+
+
+def _copied(manual: dict, *, to: dict, source_id: int) -> dict:
+    """The manual evidence of a picture's correction, for a byte copy of it."""
+    return {**manual, "replaced": _shown(to), "note": manual["note"] + f"; the same picture as file {source_id}"}
 
 
 def _shown(row: dict) -> str | None:
@@ -554,7 +555,7 @@ def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
         if e is None:
             continue
         manual = next(item for item in reversed(e["file__capture_evidence"]) if item.get("source") == MANUAL_SOURCE)
-        entry = {**manual, "replaced": _shown(row), "note": manual["note"] + f"; the same picture as file {e['file_id']}"}
+        entry = _copied(manual, to=row, source_id=e["file_id"])
         after = {
             "captured_at": e["after_at"], "capture_offset": e["after_offset"], "capture_precision": e["after_precision"],
             "confidence": e["file__confidence"], "capture_source": MANUAL_SOURCE, "capture_conflict": False,
