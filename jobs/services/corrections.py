@@ -248,10 +248,7 @@ def correct_capture_times(*, user, file_ids, correction: Correction) -> Outcome:
         for values in outcome.after.values():
             values["capture_evidence"][-1]["change"] = change.id
         _write(outcome.after)
-        CaptureTimeChangeEntry.objects.bulk_create(
-            [_entry(change, file_id, outcome.before[file_id], outcome.after[file_id]) for file_id in outcome.after],
-            batch_size=1000,
-        )
+        _record(change.id, [(file_id, outcome.before[file_id], outcome.after[file_id]) for file_id in outcome.after])
     return outcome
 
 
@@ -441,15 +438,29 @@ def _typed(column: str, field) -> str:
     return f"CAST({column} AS {field.db_type(connection)})" if connection.vendor == "postgresql" else column
 
 
-def _entry(change: CaptureTimeChange, file_id: int, before: dict, after: dict) -> CaptureTimeChangeEntry:
-    return CaptureTimeChangeEntry(
-        change=change,
-        file_id=file_id,
-        before=_recorded(before),
-        after_at=after["captured_at"],
-        after_offset=after["capture_offset"],
-        after_precision=after["capture_precision"],
-    )
+def _record(change_id: int, entries: list[tuple[int, dict, dict]]) -> None:
+    """The change's entries, (file id, values before, values after) each, in one executemany:
+    bulk_create builds a model instance per row, a third of the time of a 10,000-file change."""
+    entry = CaptureTimeChangeEntry._meta
+    columns = ["change_id", "file_id", "before", "after_at", "after_offset", "after_precision"]
+    before, after_at = entry.get_field("before"), entry.get_field("after_at")
+    rows = [
+        (
+            change_id,
+            file_id,
+            _adapt(before, _recorded(values_before)),
+            _adapt(after_at, values_after["captured_at"]),
+            values_after["capture_offset"],
+            values_after["capture_precision"],
+        )
+        for file_id, values_before, values_after in entries
+    ]
+    names = ", ".join(connection.ops.quote_name(entry.get_field(c.removesuffix("_id")).column if c.endswith("_id") else c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {connection.ops.quote_name(entry.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})",
+            rows,
+        )
 
 
 def _parameters(correction: Correction, file_ids: list[int]) -> dict:
@@ -549,7 +560,7 @@ def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
         key = (_owner_key({"job__owner_id": e["file__job__owner_id"], "job_id": e["file__job_id"]}), e["file__sha256"])
         if still:
             latest.setdefault(key, e)
-    updates, new_entries = {}, []
+    updates, new_entries = {}, {}
     for row in rows:
         e = latest.get((_owner_key(row), row["sha256"]))
         if e is None:
@@ -562,11 +573,10 @@ def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
             "capture_evidence": [*(row["capture_evidence"] or []), entry],
         }  # fmt: skip
         updates[row["id"]] = after
-        new_entries.append(
-            _entry(CaptureTimeChange(id=e["change_id"]), row["id"], _fields(row), after)
-        )
+        new_entries.setdefault(e["change_id"], []).append((row["id"], _fields(row), after))
     _write(updates)
-    CaptureTimeChangeEntry.objects.bulk_create(new_entries)
+    for change_id, entries_of_change in new_entries.items():
+        _record(change_id, entries_of_change)
     return list(updates)
 
 
