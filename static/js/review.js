@@ -83,9 +83,10 @@ export class Review {
     this.files = new Map(this.data.files.map((f) => [f.id, f]));
     this.selected = new Set([...this.selected].filter((id) => this.files.has(id)));
     const { total, shown } = this.data;
+    const need = `${format.count(total, "file")} ${total === 1 ? "needs" : "need"} a look`;
     $("#review-subtitle").textContent = total > shown
-      ? `${format.count(total, "file")} need a look; the ${shown.toLocaleString()} oldest are shown.`
-      : `${format.count(total, "file")} need a look: a low or missing date, or records that disagree.`;
+      ? `${need}; the ${shown.toLocaleString()} oldest are shown.`
+      : `${need}: a low or missing date, or records that disagree.`;
     const empty = !total;
     $("#review-empty").hidden = !empty;
     $("#review-empty").textContent = "Nothing needs a look: every date is sure.";
