@@ -97,3 +97,30 @@ def test_a_card_opens_a_larger_preview_with_the_evidence_in_words_and_a_video_pl
     page.get_by_role("button", name="Show video.mov larger").click()
     page.wait_for_function("document.querySelector('#file-dialog-media video')?.currentTime > 0")
     screenshot(page, "file-preview-video", full_page=False)
+
+
+def test_the_library_review_offers_a_suggestion_that_is_previewed_and_accepted(page, alice):
+    from datetime import timedelta
+
+    from tests.test_corrections import make_files
+
+    sure = {"confidence": "high", "camera": "SONY DSC-W55"}
+    _, undated, _ = make_files(
+        alice,
+        {**sure, "original_name": "DSC00040.JPG"},
+        {"original_name": "DSC00041.JPG", "captured_at": None, "capture_offset": None, "confidence": "none",
+         "capture_source": "", "capture_precision": "", "capture_evidence": []},
+        {**sure, "original_name": "DSC00042.JPG", "captured_at": TEN_TWO + timedelta(minutes=13)},
+    )  # fmt: skip
+    log_in(page, alice)
+
+    page.get_by_role("button", name="Review the library").click()
+    suggestion = page.locator(".suggestion", has_text="Between 10:02 and 10:15 on 14 Jul 2009?")
+    suggestion.get_by_role("button", name="Preview").click()
+    page.locator("#review-preview-list", has_text="DSC00041.JPG: No date → 14 Jul 2009").wait_for()
+    screenshot(page, "review-library-suggestion")
+    page.get_by_role("button", name="Apply to 1 file").click()
+
+    page.locator("#review-done-text", has_text="1 file corrected.").wait_for()
+    undated.refresh_from_db()
+    assert (undated.capture_time.date().isoformat(), undated.capture_precision, undated.confidence) == ("2009-07-14", "day", "low")

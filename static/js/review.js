@@ -110,6 +110,7 @@ export class Review {
         const suggestion = suggestions[Number(button.dataset.suggestion)];
         this.selected = new Set(suggestion.file_ids.filter((id) => this.files.has(id)));
         this.selectionChanged();
+        this.fillForm(suggestion.correction);
         this.preview({ file_ids: suggestion.file_ids, ...suggestion.correction });
       });
     }
@@ -180,6 +181,20 @@ export class Review {
     const action = $("#review-action").value;
     for (const fields of $$(".review-fields", this.form)) fields.hidden = fields.dataset.for !== action;
     this.discardPreview();
+  }
+
+  // The form showing a suggestion's correction, so that what is previewed is what is written.
+  fillForm(correction) {
+    if ("shift_seconds" in correction) {
+      const minutes = Math.round(correction.shift_seconds / 60);
+      $("#review-action").value = "shift";
+      $("#review-shift-hours").value = Math.trunc(minutes / 60);
+      $("#review-shift-minutes").value = minutes % 60;
+    } else if ("set" in correction) {
+      $("#review-action").value = "set";
+      $("#review-set").value = correction.set;
+    }
+    this.showFields();
   }
 
   // The request the form asks for.
