@@ -161,6 +161,14 @@ def test_a_value_that_cannot_be_read_is_refused(asked, message):
 # --- undo ----------------------------------------------------------------------------------------
 
 
+def test_a_shift_that_would_leave_the_possible_range_changes_nothing(alice):
+    (photo,) = make_files(alice, {})
+    before = capture_of(photo)
+    with pytest.raises(CorrectionRefused, match=f"File {photo.id}: .* in the future"):
+        correct(alice, [photo], shift_seconds=100 * 365 * 86400)
+    assert capture_of(photo) == before
+
+
 def test_undo_restores_exactly_what_the_change_replaced(alice):
     files = make_files(alice, {}, {"capture_conflict": True})
     before = [capture_of(f) for f in files]

@@ -8,6 +8,7 @@ exactly those, and leaves alone a file that a later change has touched since.
 A correction follows the picture: the owner's other files with the same SHA-256 get the same
 result, now and when a byte copy is imported later (apply_earlier_corrections)."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -150,23 +151,18 @@ def parse_zone(name) -> ZoneInfo:
         raise CorrectionRefused(f"The time zone {name} is not available on this server.") from None
 
 
+@functools.cache
 def _zone_names() -> set[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = available_timezones()
-    return _ZONES
+    return available_timezones()  # reads the zone database's folders: once
 
 
-_ZONES: set[str] | None = None
-
-
-def _check_range(value: datetime) -> None:
+def _check_range(value: datetime, now: datetime | None = None) -> None:
     offset = value.utcoffset()
     if abs(offset) > timedelta(hours=18):
         raise CorrectionRefused("A UTC offset lies between -18:00 and +18:00.")
     if offset.total_seconds() % 60:
         raise CorrectionRefused("A UTC offset is whole minutes.")
-    if value.year < 1800 or value > django_timezone.now() + timedelta(days=1):
+    if value.year < 1800 or value > (now or django_timezone.now()) + timedelta(days=1):
         raise CorrectionRefused(f"{value.isoformat()} cannot be a capture time: it is before 1800 or in the future.")
 
 
@@ -230,6 +226,10 @@ def plan_correction(*, user, file_ids, correction: Correction) -> Outcome:
         if new is None:
             outcome.skipped.append(row["id"])
             continue
+        try:
+            _check_range(shown_capture_time(new["captured_at"], new["capture_offset"]), at)
+        except CorrectionRefused as refused:  # a shift too far, for one of them
+            raise CorrectionRefused(f"File {row['id']}: {refused}") from None
         outcome.updated.append(row["id"])
         outcome.before[row["id"]] = _fields(row)
         outcome.after[row["id"]] = _with_evidence(row, new, correction, by=by, at=at)
@@ -464,7 +464,7 @@ def _record(change_id: int, entries: list[tuple[int, dict, dict]]) -> None:
 
 
 def _parameters(correction: Correction, file_ids: list[int]) -> dict:
-    parameters = {"file_ids": len(file_ids), "confidence": correction.confidence, "description": correction.describe()}
+    parameters = {"file_count": len(file_ids), "confidence": correction.confidence, "description": correction.describe()}
     if correction.value is not None:
         parameters["value"] = correction.value.isoformat()
         parameters["precision"] = correction.precision
