@@ -292,7 +292,10 @@ def library_review(request):
 
 def _review_answer(found: dict) -> JsonResponse:
     jobs = Job.objects.in_bulk({row["job_id"] for row in found["files"]})
-    files = [{**file_dict(row, job=jobs[row["job_id"]]), "job_id": row["job_id"], "reason": review.reason(row)} for row in found["files"]]
+    files = [
+        {**file_dict(row, job=jobs[row["job_id"]]), "job_id": row["job_id"], "reason": review.reason(row)}
+        for row in found["files"]
+    ]
     return JsonResponse({**found, "files": files, "shown": len(files)})
 
 
@@ -300,12 +303,9 @@ def _review_answer(found: dict) -> JsonResponse:
 def capture_time(request):
     """Correct capture times (docs/api.md); with `dry_run` only say what it would do."""
     body = _json_body(request)
+    act = corrections.plan_correction if body.get("dry_run") else corrections.correct_capture_times
     try:
-        correction = corrections.parse_correction(body)
-        if body.get("dry_run"):
-            outcome = corrections.plan_correction(user=request.user, file_ids=body.get("file_ids"), correction=correction)
-        else:
-            outcome = corrections.correct_capture_times(user=request.user, file_ids=body.get("file_ids"), correction=correction)
+        outcome = act(user=request.user, file_ids=body.get("file_ids"), correction=corrections.parse_correction(body))
     except corrections.NotFound as e:
         return error(404, str(e))
     except corrections.CorrectionRefused as e:

@@ -57,7 +57,12 @@ def _groups(rows: list[dict], by: str) -> list[dict]:
     for row in rows:
         found[_group_key(row, by)].append(row)
     groups = [
-        {"key": key, "label": _group_label(key, by), "file_ids": [r["id"] for r in members], "summary": summary(members, by=by, key=key)}
+        {
+            "key": key,
+            "label": _group_label(key, by),
+            "file_ids": [r["id"] for r in members],
+            "summary": summary(members, by=by, key=key),
+        }
         for key, members in found.items()
     ]
     return sorted(groups, key=lambda g: (-len(g["file_ids"]), g["label"]))
@@ -143,7 +148,10 @@ def camera_clock_suggestions(files, *, library) -> list[dict]:
         # The camera with fewer files is taken for the one whose clock was wrong; the proposal
         # names both, and the person decides.
         counts = dict(dated.filter(camera__in=[camera, other]).order_by().values_list("camera").annotate(n=Count("id")))
-        wrong, right, offset = (camera, other, middle) if counts.get(camera, 0) <= counts.get(other, 0) else (other, camera, -middle)
+        if counts.get(camera, 0) <= counts.get(other, 0):
+            wrong, right, offset = camera, other, middle
+        else:
+            wrong, right, offset = other, camera, -middle
         if wrong not in cameras:
             continue
         seconds = -round(offset.total_seconds())
@@ -171,7 +179,10 @@ def _apart(difference: timedelta) -> str:
 def neighbour_suggestions(rows: list[dict]) -> list[dict]:
     """Undated files (no date, or only a file date) between two dated files of the same folder and
     camera by file number, whose times fall on one day: that day, at `low`."""
-    undated = [r for r in rows if (r["captured_at"] is None or r["capture_source"] in FILE_DATES) and NUMBERED.match(r["original_name"])]
+    undated = [
+        r for r in rows
+        if (r["captured_at"] is None or r["capture_source"] in FILE_DATES) and NUMBERED.match(r["original_name"])
+    ]  # fmt: skip
     if not undated:
         return []
     places = Q()

@@ -33,6 +33,7 @@ CHUNK = 5000
 # or the file told a wall-clock time only (read in a zone). Only the last can be read again in
 # another zone.
 TOLD, INSTANT, WALL = "told", "instant", "wall"
+WRITTEN_AS = "2009-12-25T10:00, 2009-12-25, 2009-12 or 2009, optionally with an offset like +01:00"
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
@@ -109,7 +110,12 @@ def parse_correction(body: dict) -> Correction:
     if precision != Precision.SECOND:
         raise CorrectionRefused("A reference time needs its time of day: every other file moves by the difference.")
     return Correction(
-        CaptureTimeChange.Action.REFERENCE, value, precision, wall, reference_id=reference["file_id"], confidence=confidence
+        CaptureTimeChange.Action.REFERENCE,
+        value,
+        precision,
+        wall,
+        reference_id=reference["file_id"],
+        confidence=confidence,
     )
 
 
@@ -118,7 +124,7 @@ def parse_time(text) -> tuple[datetime, str, bool]:
     MEDIAIMPORT_TIME_ZONE), or only `2009-12-25`, `2009-12`, `2009`, which are the first moment of
     that day, month or year with that precision. Returns (aware value, precision, without offset)."""
     if not isinstance(text, str) or not text.strip():
-        raise CorrectionRefused("Write the time as 2009-12-25T10:00, 2009-12-25, 2009-12 or 2009, optionally with an offset like +01:00.")
+        raise CorrectionRefused(f"Write the time as {WRITTEN_AS}.")
     text = text.strip()
     zone = ZoneInfo(settings.TIME_ZONE)
     if match := _DATE_ONLY.match(text):
@@ -134,7 +140,7 @@ def parse_time(text) -> tuple[datetime, str, bool]:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise CorrectionRefused(
-                f"'{text[:40]}' is not a time: write 2009-12-25T10:00, 2009-12-25, 2009-12 or 2009, optionally with an offset like +01:00."
+                f"'{text[:40]}' is not a time: write {WRITTEN_AS}."
             ) from None
         precision, wall_clock = Precision.SECOND, parsed.tzinfo is None
         value = _placed(parsed, zone) if wall_clock else parsed
@@ -179,14 +185,15 @@ def correctable_files(*, user, file_ids) -> list[dict]:
     """The files (rows of their capture fields, with their job's owner) the user may correct, in
     the order asked; NotFound when any is unknown or someone else's, CorrectionRefused when the
     list is empty or one is still being processed."""
-    if not isinstance(file_ids, list) or not file_ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in file_ids):
+    ids_given = isinstance(file_ids, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in file_ids)
+    if not ids_given or not file_ids:
         raise CorrectionRefused("file_ids is a non-empty list of file ids.")
     wanted = list(dict.fromkeys(file_ids))
     visible = selectors.files_for(user)
     rows = {}
     for part in _chunks(wanted):
-        for row in visible.filter(id__in=part).values("id", "status", "sha256", "job_id", "job__owner_id", *CAPTURE_FIELDS):
-            rows[row["id"]] = row
+        found = visible.filter(id__in=part).values("id", "status", "sha256", "job_id", "job__owner_id", *CAPTURE_FIELDS)
+        rows.update((row["id"], row) for row in found)
     if missing := [i for i in wanted if i not in rows]:
         raise NotFound(f"No file {missing[0]}" + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
     if busy := [i for i in wanted if rows[i]["status"] in File.UNFINISHED]:
@@ -257,7 +264,8 @@ def _corrected(row: dict, correction: Correction, difference: timedelta | None) 
     or None when the correction does not apply to it."""
     Action = CaptureTimeChange.Action
     at, offset = row["captured_at"], row["capture_offset"] or 0
-    if correction.action == Action.SET or (correction.action == Action.REFERENCE and row["id"] == correction.reference_id):
+    is_reference = correction.action == Action.REFERENCE and row["id"] == correction.reference_id
+    if correction.action == Action.SET or is_reference:
         kind = WALL if correction.wall else TOLD
         return _values(correction.value, correction.precision, kind, settings.TIME_ZONE)
     if at is None:
@@ -455,16 +463,16 @@ def _record(change_id: int, entries: list[tuple[int, dict, dict]]) -> None:
         )
         for file_id, values_before, values_after in entries
     ]
-    names = ", ".join(connection.ops.quote_name(entry.get_field(c.removesuffix("_id")).column if c.endswith("_id") else c) for c in columns)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {connection.ops.quote_name(entry.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})",
-            rows,
-        )
+        cursor.executemany(f"INSERT INTO {connection.ops.quote_name(entry.db_table)} ({names}) VALUES ({placeholders})", rows)
 
 
 def _parameters(correction: Correction, file_ids: list[int]) -> dict:
-    parameters = {"file_count": len(file_ids), "confidence": correction.confidence, "description": correction.describe()}
+    parameters = {
+        "file_count": len(file_ids), "confidence": correction.confidence, "description": correction.describe()
+    }  # fmt: skip
     if correction.value is not None:
         parameters["value"] = correction.value.isoformat()
         parameters["precision"] = correction.precision
@@ -542,7 +550,9 @@ def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
     # The latest correction still in force of each picture: its entry, on a file that still shows it.
     entries = (
         CaptureTimeChangeEntry.objects.filter(
-            file__sha256__in={r["sha256"] for r in rows}, file__capture_source=MANUAL_SOURCE, change__undone_at__isnull=True
+            file__sha256__in={r["sha256"] for r in rows},
+            file__capture_source=MANUAL_SOURCE,
+            change__undone_at__isnull=True,
         )
         .exclude(file_id__in=file_ids)
         .order_by("-change_id", "-id")
@@ -589,8 +599,8 @@ def signed_duration(seconds: int) -> str:
     days, rest = divmod(rest, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
-    return sign + " ".join(p for p in parts if p)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    return sign + " ".join(f"{n} {unit}" for n, unit in parts if n)
 
 
 def _written(value: datetime | None, precision: str) -> str:
