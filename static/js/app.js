@@ -32,6 +32,7 @@ const jobView = new JobView(config, {
 function openJob(id, { push = true } = {}) {
   if (push && location.pathname !== `/jobs/${id}/`) history.pushState({ job: id }, "", `/jobs/${id}/`);
   if (results.jobId !== id) results.hide(); // until the new job has results of its own
+  if (review.jobId && review.jobId !== id) review.close(); // a job's review goes with its job
   jobView.open(id);
 }
 
