@@ -327,16 +327,19 @@ def undo_change(request, change_id: int):
     return JsonResponse({"change_id": change_id, "restored": restored, "kept": kept})
 
 
+PREVIOUS = ("timestamp", "timestamp_precision", "timestamp_offset_known")
+
+
 def _files_as_now(outcome) -> list[dict]:
     """The updated files as the change leaves them (for a dry run: as it would leave them), each
-    with `previous_timestamp`, the time it had, for the page's preview."""
+    with `previous`, the time it had, for the page's preview."""
     rows = selectors.listed_files(outcome.updated)
     jobs = Job.objects.in_bulk({row["job_id"] for row in rows})
     listed = []
     for row in rows:
-        previous = file_dict(row, job=jobs[row["job_id"]])["timestamp"]
+        before = file_dict(row, job=jobs[row["job_id"]])
         row.update(outcome.after[row["id"]])
-        listed.append({**file_dict(row, job=jobs[row["job_id"]]), "previous_timestamp": previous})
+        listed.append({**file_dict(row, job=jobs[row["job_id"]]), "previous": {k: before[k] for k in PREVIOUS}})
     return listed
 
 

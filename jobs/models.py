@@ -167,6 +167,11 @@ class File(models.Model):
     capture_precision = models.CharField(
         max_length=8, choices=Precision.choices, blank=True, help_text="Empty when there is no capture time."
     )
+    # False when the file did not tell the offset: the time is a wall-clock time read in
+    # MEDIAIMPORT_TIME_ZONE, and shown as "10:41, zone not recorded" rather than as that zone's.
+    capture_offset_known = models.BooleanField(
+        default=True, help_text="Whether the file told the capture time's offset (a wall-clock time in the zone if not)."
+    )
     companion = models.ForeignKey(
         "self",
         null=True,

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 
 from jobs import selectors
 from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, File, Precision, shown_capture_time
-from jobs.services.corrections import MANUAL_SOURCE, WALL, offset_kind, signed_duration
+from jobs.services.corrections import MANUAL_SOURCE, signed_duration
 
 # The review lists at most this many files at once (oldest first); the groups and proposals are
 # drawn from them. A person works through a few hundred at a time.
@@ -101,7 +101,7 @@ def reason(row: dict) -> str:
         return "a date guessed by hand"
     kind = source.removeprefix("sidecar:").split(":")[0]
     words = SOURCE_WORDS.get(kind, kind) + " times"
-    return f"{words} without zone" if offset_kind(row) == WALL else words
+    return words if row["capture_offset_known"] else f"{words} without zone"
 
 
 def summary(rows: list[dict], *, by: str, key: str) -> str:

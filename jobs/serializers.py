@@ -45,6 +45,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "timestamp_evidence": file["capture_evidence"],
         "timestamp_conflict": file["capture_conflict"],
         "timestamp_precision": file["capture_precision"] or None,
+        # False: "timestamp" is a wall-clock time read in MEDIAIMPORT_TIME_ZONE, its zone unknown.
+        "timestamp_offset_known": file["capture_offset_known"] if file["captured_at"] else None,
         "sha256": file["sha256"],
         "size": file["size"],
         "width": file["width"],

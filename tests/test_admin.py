@@ -434,3 +434,25 @@ def test_staff_read_the_record_of_corrections_and_undo_one(job, console):
     assert "Change 1 (set): 2 files restored." in messages_of(response)
     plain.refresh_from_db()
     assert plain.capture_time == before
+
+
+def test_dates_alone_and_times_without_a_recorded_zone_are_shown_as_what_they_are(console, staff, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    job = Job.objects.create(owner=staff, kind=Job.Kind.PATH, status=Job.Status.COMPLETED)
+    common = {"job": job, "status": File.Status.DONE, "confidence": Confidence.LOW, "capture_source": "folder"}
+    File.objects.create(
+        **common, original_name="scan001.jpg", path="/family/2009/Christmas 2009/scan001.jpg",
+        captured_at=datetime(2008, 12, 31, 23, tzinfo=UTC), capture_offset=60, capture_precision="year",
+        capture_offset_known=False,
+    )  # fmt: skip
+    File.objects.create(
+        **common | {"confidence": Confidence.HIGH, "capture_source": "exif:DateTimeOriginal"},
+        original_name="DSC_0001.JPG", path="/card/DSC_0001.JPG", captured_at=datetime(2020, 6, 1, 8, 41, tzinfo=UTC),
+        capture_offset=120, capture_precision="second", capture_offset_known=False,
+    )  # fmt: skip
+
+    page = console.get(f"/admin/jobs/file/?job={job.pk}").content.decode()
+
+    assert "<td class=\"field-capture_time\">2009</td>" in page  # the year it is, no invented 00:00
+    assert "2020-06-01 10:41:00, zone not recorded" in page  # not "+02:00" as if the camera said so
+    assert "00:00:00" not in page

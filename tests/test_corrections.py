@@ -19,7 +19,10 @@ from tests.conftest import Api
 
 pytestmark = pytest.mark.django_db
 
-CAPTURE = ("captured_at", "capture_offset", "confidence", "capture_source", "capture_precision", "capture_conflict", "capture_evidence")
+CAPTURE = (
+    "captured_at", "capture_offset", "confidence", "capture_source", "capture_precision", "capture_conflict",
+    "capture_offset_known", "capture_evidence",
+)  # fmt: skip
 
 
 def wall_evidence(value: str, zone: str = "UTC") -> dict:
@@ -36,7 +39,7 @@ def make_files(owner, *specs, kind=Job.Kind.UPLOAD) -> list[File]:
         fields = {
             "original_name": f"IMG_{40 + n:04d}.JPG", "path": f"uploads/{job.id}/{n}.jpg", "status": File.Status.DONE,
             "sha256": f"{job.id:032x}{n:032x}", "captured_at": at, "capture_offset": 0, "confidence": Confidence.LOW,
-            "capture_source": "exif:DateTimeOriginal", "capture_precision": "second",
+            "capture_source": "exif:DateTimeOriginal", "capture_precision": "second", "capture_offset_known": False,
             "capture_evidence": [wall_evidence(at.isoformat())],
         }  # fmt: skip
         fields.update(spec)
@@ -64,6 +67,7 @@ def test_set_to_the_second_records_who_when_and_what_it_replaced(alice):
     photo.refresh_from_db()
     assert photo.capture_time.isoformat() == "2009-07-14T12:05:00+02:00"
     assert (photo.confidence, photo.capture_source, photo.capture_precision) == ("high", "manual", "second")
+    assert photo.capture_offset_known  # written with its offset
     manual = photo.capture_evidence[-1]
     assert manual["source"] == "manual" and manual["accepted"]
     assert manual["by"] == "alice" and manual["replaced"] == "2009-07-14T10:02:00+00:00"
@@ -91,6 +95,7 @@ def test_a_date_only_value_is_the_first_moment_of_its_span_in_the_configured_zon
 
     photo.refresh_from_db()
     assert (photo.capture_time.isoformat(), photo.capture_precision, photo.confidence) == (shown, precision, "high")
+    assert not photo.capture_offset_known  # written without an offset: a wall clock in the zone
 
 
 def test_shift_moves_each_time_keeping_its_offset_and_skips_files_without_one(alice):
@@ -110,21 +115,23 @@ def test_shift_moves_each_time_keeping_its_offset_and_skips_files_without_one(al
     assert undated.captured_at is None and undated.capture_source == ""
 
 
-def test_zone_reads_wall_clock_times_again_and_leaves_told_offsets_alone(alice):
+def test_zone_reads_wall_clock_times_again_and_leaves_known_offsets_alone(alice):
     wall, told, instant = make_files(
         alice,
         {},
-        {"capture_offset": 120, "capture_evidence": [{"source": "exif:DateTimeOriginal", "accepted": True, "note": ""}]},
-        {"capture_source": "mp4:creation_time", "capture_evidence": [{"source": "mp4:creation_time", "accepted": True, "note": "UTC, shown in UTC"}]},
+        {"capture_offset": 120, "capture_offset_known": True},
+        {"capture_source": "mp4:creation_time", "capture_offset_known": True},  # a UTC instant
     )
 
     outcome = correct(alice, [wall, told, instant], zone="Asia/Tokyo")
 
-    assert (outcome.updated, outcome.skipped) == ([wall.id, instant.id], [told.id])
+    assert (outcome.updated, outcome.skipped) == ([wall.id], [told.id, instant.id])
     wall.refresh_from_db(), told.refresh_from_db(), instant.refresh_from_db()
     assert wall.capture_time.isoformat() == "2009-07-14T10:02:00+09:00"  # the wall clock kept, the instant moved
-    assert instant.capture_time.isoformat() == "2009-07-14T19:02:00+09:00"  # the instant kept, shown in Tokyo
+    assert not wall.capture_offset_known
+    assert "offset unknown: read in Asia/Tokyo" in wall.capture_evidence[-1]["note"]
     assert told.capture_time.isoformat() == "2009-07-14T12:02:00+02:00"
+    assert instant.capture_time.isoformat() == "2009-07-14T10:02:00+00:00"
     # Read again later in yet another zone, it is still a wall-clock time.
     correct(alice, [wall], zone="Europe/Paris")
     wall.refresh_from_db()
@@ -287,7 +294,10 @@ def test_the_api_corrects_previews_and_undoes(alice):
     preview = api.post("/api/files/capture-time", {"file_ids": ids, "shift_seconds": 3600, "dry_run": True}).json()
     assert "change_id" not in preview and preview["skipped"] == [second.id]
     (shown,) = preview["files"]
-    assert (shown["previous_timestamp"], shown["timestamp"]) == ("2009-07-14T10:02:00+00:00", "2009-07-14T11:02:00+00:00")
+    assert shown["previous"] == {
+        "timestamp": "2009-07-14T10:02:00+00:00", "timestamp_precision": "second", "timestamp_offset_known": False
+    }  # fmt: skip
+    assert shown["timestamp"] == "2009-07-14T11:02:00+00:00"
     first.refresh_from_db()
     assert first.capture_time.hour == 10 and not CaptureTimeChange.objects.exists()
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 TEN_TWO = datetime(2009, 7, 14, 10, 2, tzinfo=UTC)
 UNDATED = {"captured_at": None, "capture_offset": None, "confidence": "none", "capture_source": "", "capture_precision": "", "capture_evidence": []}
-FILE_DATE = {"capture_source": "filesystem", "capture_evidence": [{"source": "filesystem", "accepted": True, "note": "UTC, shown in UTC"}]}
+FILE_DATE = {"capture_source": "filesystem", "capture_offset_known": True, "capture_evidence": [{"source": "filesystem", "accepted": True, "note": "UTC, shown in UTC"}]}
 
 
 def sure(at: datetime, **more) -> dict:

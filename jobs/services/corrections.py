@@ -25,14 +25,10 @@ from jobs.models import CaptureTimeChange, CaptureTimeChangeEntry, Confidence, F
 MANUAL_SOURCE = "manual"
 CAPTURE_FIELDS = (
     "captured_at", "capture_offset", "confidence", "capture_source", "capture_precision", "capture_conflict",
-    "capture_evidence",
+    "capture_offset_known", "capture_evidence",
 )  # fmt: skip
 # SQLite allows 32,766 parameters a statement; a selection of 100,000 files is read in parts.
 CHUNK = 5000
-# How a time's offset is known: the file told it, the file told a UTC instant (shown in a zone),
-# or the file told a wall-clock time only (read in a zone). Only the last can be read again in
-# another zone.
-TOLD, INSTANT, WALL = "told", "instant", "wall"
 WRITTEN_AS = "2009-12-25T10:00, 2009-12-25, 2009-12 or 2009, optionally with an offset like +01:00"
 _DATE_ONLY = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
@@ -260,67 +256,46 @@ def correct_capture_times(*, user, file_ids, correction: Correction) -> Outcome:
 
 
 def _corrected(row: dict, correction: Correction, difference: timedelta | None) -> dict | None:
-    """The file's new captured_at / capture_offset / capture_precision and how its offset is known,
-    or None when the correction does not apply to it."""
+    """The file's new captured_at / capture_offset / capture_precision / capture_offset_known, and
+    the zone a wall-clock time was read in, or None when the correction does not apply to it."""
     Action = CaptureTimeChange.Action
     at, offset = row["captured_at"], row["capture_offset"] or 0
     is_reference = correction.action == Action.REFERENCE and row["id"] == correction.reference_id
     if correction.action == Action.SET or is_reference:
-        kind = WALL if correction.wall else TOLD
-        return _values(correction.value, correction.precision, kind, settings.TIME_ZONE)
+        return _values(correction.value, correction.precision, not correction.wall, settings.TIME_ZONE)
     if at is None:
         return None  # nothing to shift, nothing to read again
-    kind = offset_kind(row)
+    precision = row["capture_precision"] or Precision.SECOND
     if correction.action in (Action.SHIFT, Action.REFERENCE):
         moved = at + (timedelta(seconds=correction.seconds) if difference is None else difference)
-        precision = row["capture_precision"] or Precision.SECOND
-        return {"captured_at": moved, "capture_offset": offset, "capture_precision": precision, "kind": kind, "zone": ""}
-    if kind == TOLD:
-        return None  # the file told its offset: the zone cannot be anything else
-    zone = correction.zone
-    if kind == WALL:  # the same wall clock, in the other zone: the instant moves
-        wall = shown_capture_time(at, offset).replace(tzinfo=None)
-        value = _placed(wall, zone)
-    else:  # a UTC instant stays the same instant, shown in the zone
-        value = at.astimezone(zone)
-        value = value.replace(tzinfo=timezone(value.utcoffset()))
-    return _values(value, row["capture_precision"] or Precision.SECOND, kind, str(zone))
+        return {
+            "captured_at": moved, "capture_offset": offset, "capture_precision": precision,
+            "capture_offset_known": row["capture_offset_known"], "zone": "",
+        }  # fmt: skip
+    if row["capture_offset_known"]:
+        return None  # the file told its offset (or a UTC instant): no zone can change it
+    # The same wall clock, in the other zone: the instant moves.
+    wall = shown_capture_time(at, offset).replace(tzinfo=None)
+    return _values(_placed(wall, correction.zone), precision, False, str(correction.zone))
 
 
-def _values(value: datetime, precision: str, kind: str, zone: str) -> dict:
+def _values(value: datetime, precision: str, offset_known: bool, zone: str) -> dict:
     return {
         "captured_at": value.astimezone(UTC),
         "capture_offset": int(value.utcoffset().total_seconds() // 60),
         "capture_precision": precision,
-        "kind": kind,
+        "capture_offset_known": offset_known,
         "zone": zone,
     }
-
-
-def offset_kind(row: dict) -> str:
-    """How the file's offset is known, from the evidence that won (engine notes or our own)."""
-    for item in reversed(row["capture_evidence"] or []):
-        if item.get("accepted") and item.get("source") == row["capture_source"]:
-            if "offset" in item:
-                return item["offset"]
-            note = item.get("note", "")
-            if note.startswith("UTC, shown in"):
-                return INSTANT
-            if any(words in note for words in ("offset unknown", "zone not recorded", "date only")):
-                return WALL
-            return TOLD
-    return WALL
 
 
 def _with_evidence(row: dict, new: dict, correction: Correction, *, by: str, at: datetime) -> dict:
     previous = shown_capture_time(row["captured_at"], row["capture_offset"])
     value = shown_capture_time(new["captured_at"], new["capture_offset"])
-    kind, zone = new.pop("kind"), new.pop("zone")
+    zone = new.pop("zone")
     note = f"{correction.describe().capitalize()} by {by}"
-    if kind == WALL:
+    if not new["capture_offset_known"]:
         note += f"; offset unknown: read in {zone}" if zone else "; offset unknown"
-    elif kind == INSTANT and zone:
-        note += f"; UTC, shown in {zone}"
     entry = {
         "source": MANUAL_SOURCE,
         "raw": correction.describe(),
@@ -330,7 +305,6 @@ def _with_evidence(row: dict, new: dict, correction: Correction, *, by: str, at:
         "by": by,
         "at": at.isoformat(),
         "replaced": previous.isoformat() if previous else None,
-        "offset": kind,
         "precision": new["capture_precision"],
     }
     return {
@@ -559,7 +533,7 @@ def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
         .values(
             "change_id", "after_at", "after_offset", "after_precision", "file_id", "file__sha256", "file__job_id",
             "file__job__owner_id", "file__captured_at", "file__capture_offset", "file__capture_precision",
-            "file__confidence", "file__capture_evidence",
+            "file__confidence", "file__capture_offset_known", "file__capture_evidence",
         )
     )  # fmt: skip
     latest = {}
@@ -580,6 +554,7 @@ def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
         after = {
             "captured_at": e["after_at"], "capture_offset": e["after_offset"], "capture_precision": e["after_precision"],
             "confidence": e["file__confidence"], "capture_source": MANUAL_SOURCE, "capture_conflict": False,
+            "capture_offset_known": e["file__capture_offset_known"],
             "capture_evidence": [*(row["capture_evidence"] or []), entry],
         }  # fmt: skip
         updates[row["id"]] = after

@@ -39,7 +39,8 @@ FLUSH_SECONDS = 2.0
 RESULT_FIELDS = [
     "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
     "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
-    "capture_evidence", "capture_conflict", "capture_precision", "perceptual_hash", "thumbnail",
+    "capture_evidence", "capture_conflict", "capture_precision", "capture_offset_known", "perceptual_hash",
+    "thumbnail",
 ]  # fmt: skip
 
 
@@ -123,6 +124,7 @@ def analyse_file(file: File) -> "Analysis | str":
                 zone=ZoneInfo(settings.TIME_ZONE),
                 file_modified=file_modified,
                 client_modified=file.client_modified_at,
+                imported_at=file.job.created_at,
                 sidecars=is_path,
             )
     except FileNotFoundError:
@@ -201,7 +203,8 @@ def _apply(file: File, analysis: "Analysis") -> None:
     file.capture_source = _storable(capture.source)
     file.capture_evidence = _storable([e.as_dict() for e in capture.evidence])
     file.capture_conflict = capture.conflict
-    file.capture_precision = File.Precision.SECOND if capture.value else ""
+    file.capture_precision = capture.precision if capture.value else ""
+    file.capture_offset_known = capture.offset_known
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
     if analysis.thumbnail:

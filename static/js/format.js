@@ -30,13 +30,27 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 // A capture time is shown as the wall-clock time where it was taken, with that place's offset,
 // exactly as the API gives it: converting it to the viewer's zone would show a holiday photo
-// taken at noon as 3 a.m.
-export function captureTime(iso) {
+// taken at noon as 3 a.m. A time whose offset the file did not record is a wall-clock time read in
+// the server's zone: it says so rather than showing that zone's offset as a fact. A date alone
+// (a folder named 2009) is shown as the day, month or year it is, never with an invented 00:00.
+// `offset` is what follows the text: " +02:00", " UTC", ", zone not recorded" or ""; `machine` is
+// the value for a <time datetime> ("2009", "2009-12", "2009-12-25" or the whole time).
+export function captureTime(iso, precision = "second", offsetKnown = true) {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso || "");
-  if (!match) return { text: "No date", offset: "" };
+  if (!match) return { text: "No date", offset: "", machine: null };
   const [, year, month, day, hour, minute, , zone = ""] = match;
-  const offset = zone === "Z" || zone === "+00:00" ? "UTC" : zone;
-  return { text: `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}, ${hour}:${minute}`, offset };
+  const monthName = MONTHS[Number(month) - 1];
+  if (precision === "year") return { text: year, offset: "", machine: year };
+  if (precision === "month") return { text: `${monthName} ${year}`, offset: "", machine: `${year}-${month}` };
+  if (precision === "day") return { text: `${Number(day)} ${monthName} ${year}`, offset: "", machine: `${year}-${month}-${day}` };
+  const text = `${Number(day)} ${monthName} ${year}, ${hour}:${minute}`;
+  if (offsetKnown === false) return { text, offset: ", zone not recorded", machine: iso };
+  return { text, offset: zone ? ` ${zone === "Z" || zone === "+00:00" ? "UTC" : zone}` : "", machine: iso };
+}
+
+// The capture time of a file of the API, as captureTime() writes it.
+export function fileTime(file) {
+  return captureTime(file.timestamp, file.timestamp_precision || "second", file.timestamp_offset_known !== false);
 }
 
 // A job's creation time as the history table writes it on the server ("Nov 24, 21:42"), in the
@@ -88,20 +102,20 @@ export const STATUS_LABELS = {
   failed: "Failed",
 };
 
-// A capture time to the precision it is known: "14 Jul 2009, 10:02", "14 Jul 2009", "Jul 2009",
-// "2009".
-export function when(iso, precision) {
+// A file's capture time in one string: "14 Jul 2009, 10:02 +02:00", "14 Jul 2009, 10:02, zone not
+// recorded", "Jul 2009", "No date".
+export function fileWhen(file) {
+  const time = fileTime(file);
+  return time.text + time.offset;
+}
+
+// A time of the evidence (always with its offset) in one string.
+function when(iso) {
   const time = captureTime(iso);
-  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
-  if (!match || !precision || precision === "second") return time.offset ? `${time.text} ${time.offset}` : time.text;
-  const [, year, month, day] = match;
-  if (precision === "year") return year;
-  if (precision === "month") return `${MONTHS[Number(month) - 1]} ${year}`;
-  return `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}`;
+  return time.text + time.offset;
 }
 
 const AGREE_MS = 60_000;
-const ZONE_UNKNOWN = /offset unknown|zone not recorded/;
 
 // Why a file has its date, in words: the source that won, its time and whether its zone was
 // recorded, then what the other clues say ("File name agrees", "File modified date says …").
@@ -114,9 +128,7 @@ export function evidence(file) {
     const replaced = winner.replaced ? `, replacing ${when(winner.replaced)}` : "";
     parts.push(`Set by ${winner.by || "hand"} (${winner.raw})${replaced}`);
   } else {
-    let first = `${source(winner.source)}, ${when(file.timestamp, file.timestamp_precision)}`;
-    if (ZONE_UNKNOWN.test(winner.note || "")) first += ", zone not recorded";
-    parts.push(first);
+    parts.push(`${source(winner.source)}, ${fileWhen(file)}`);
   }
   const at = Date.parse(file.timestamp);
   const agree = new Set();

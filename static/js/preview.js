@@ -15,7 +15,7 @@ export function openPreview(file) {
     ["Folder", folderOf(file) || "–"],
     ["Camera", file.camera || "Not recorded"],
     ["Size", [format.bytes(file.size), format.dimensions(file)].filter(Boolean).join(" · ")],
-    ["Taken", file.timestamp ? format.when(file.timestamp, file.timestamp_precision) : "No date"],
+    ["Taken", format.fileWhen(file)],
     ["Confidence", file.confidence],
   ];
   $("#file-dialog-facts").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: value })]));

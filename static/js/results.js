@@ -184,7 +184,7 @@ const WAITING = new Set(["pending", "processing"]);
 
 function card(file) {
   if (WAITING.has(file.status)) return waitingCard(file);
-  const time = format.captureTime(file.timestamp);
+  const time = format.fileTime(file);
   return el(
     "li",
     { class: "tile", dataset: { fileId: file.id, status: file.status } },
@@ -193,8 +193,8 @@ function card(file) {
       el("figcaption", {},
         el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
         el("span", { class: "when" },
-          el("time", { datetime: file.timestamp || null, title: file.timestamp || null, text: time.text }),
-          time.offset ? el("span", { class: "muted", text: ` ${time.offset}` }) : null),
+          el("time", { datetime: time.machine, title: file.timestamp || null, text: time.text }),
+          time.offset ? el("span", { class: "muted", text: time.offset }) : null),
         el("span", { class: "meta" },
           el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
           el("span", { class: "muted", text: format.source(file.timestamp_source), title: file.timestamp_source || null })),
@@ -237,6 +237,6 @@ function group(g) {
         thumbnail(file, 160),
         el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
         el("span", { class: "muted small", text: [format.bytes(file.size), format.dimensions(file)].filter(Boolean).join(" · ") }),
-        el("span", { class: "muted small", text: format.captureTime(file.timestamp).text }),
+        el("span", { class: "muted small", text: format.fileTime(file).text }),
         file === best ? el("span", { class: "tag", text: "Largest" }) : null))));
 }

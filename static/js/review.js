@@ -140,7 +140,7 @@ export class Review {
       el("button", { type: "button", class: "tile-open", "aria-label": `Show ${file.filename} larger`, dataset: { fileId: id } }, thumbnail(file, 64)),
       el("span", { class: "review-file-text" },
         el("span", { class: "name", text: file.filename }),
-        el("span", { class: "muted small", text: `${file.timestamp ? format.when(file.timestamp, file.timestamp_precision) : "No date"} · ${file.reason}` })));
+        el("span", { class: "muted small", text: `${format.fileWhen(file)} · ${file.reason}` })));
   }
 
   toggle(input) {
@@ -218,7 +218,7 @@ export class Review {
       this.planned = body;
       const lines = answer.files.slice(0, PREVIEW_LINES).map((file) => el("li", {},
         el("strong", { text: `${file.filename}: ` }),
-        el("span", { text: `${file.previous_timestamp ? format.when(file.previous_timestamp) : "No date"} → ${format.when(file.timestamp, file.timestamp_precision)}` })));
+        el("span", { text: `${format.fileWhen(file.previous)} → ${format.fileWhen(file)}` })));
       if (answer.files.length > PREVIEW_LINES) lines.push(el("li", { class: "muted", text: `… and ${format.count(answer.files.length - PREVIEW_LINES, "more file")}` }));
       if (answer.skipped.length) lines.push(el("li", { class: "muted", text: `${format.count(answer.skipped.length, "file")} left as they are (no time to move, or a zone the file recorded)` }));
       $("#review-preview-list").replaceChildren(...lines);
