@@ -7,6 +7,7 @@ from functools import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from jobs import selectors
 from jobs.models import Job, shown_capture_time
 
 
@@ -26,6 +27,7 @@ def job_dict(job: Job) -> dict:
         "completed_at": _time(job.completed_at),
         "allowed_actions": job.allowed_actions(),
         "failure": job.failure,
+        "needs_review_count": selectors.needs_review_count(job),
     }
 
 
@@ -56,6 +58,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
         "error": file["error"],
         "companion_id": file["companion_id"],
+        "camera": file["camera"],
+        "folder": file["folder"],
     }
 
 

@@ -24,6 +24,7 @@ from django_q.tasks import async_task
 from PIL import Image
 
 from jobs.models import File, Job
+from jobs.services.corrections import apply_earlier_corrections
 from jobs.storage import local_path, save_thumbnail
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class Results:
         self.since = time.monotonic()
         if not self.pending:
             return
-        written = errors = 0
+        written, errors, done = 0, 0, []
         with transaction.atomic():
             for file in self.pending:
                 # Written only while the file is still this batch's, so that a result is written
@@ -173,6 +174,9 @@ class Results:
                 ):
                     written += 1
                     errors += file.status == File.Status.FAILED
+                    done.append(file.id)
+            # A picture the owner corrected before gets that correction again.
+            apply_earlier_corrections(done)
             Job.objects.filter(id=self.job_id).update(
                 progress_current=F("progress_current") + written,
                 error_count=F("error_count") + errors,

@@ -109,3 +109,50 @@ export const STATUS_LABELS = {
   completed: "Completed",
   failed: "Failed",
 };
+
+// A file's capture time in one string: "14 Jul 2009, 10:02 +02:00", "14 Jul 2009, 10:02, zone not
+// recorded", "Jul 2009", "No date".
+export function fileWhen(file) {
+  const time = fileTime(file);
+  return time.text + time.offset;
+}
+
+// A time of the evidence (always with its offset) in one string.
+function when(iso) {
+  const time = captureTime(iso);
+  return time.text + time.offset;
+}
+
+const AGREE_MS = 60_000;
+
+// Why a file has its date, in words: the source that won, its time and whether its zone was
+// recorded, then what the other clues say ("File name agrees", "File modified date says …").
+export function evidence(file) {
+  const items = file.timestamp_evidence || [];
+  const winner = [...items].reverse().find((e) => e.accepted && e.source === file.timestamp_source);
+  if (!winner) return items.length ? "No clue could be used: " + items.map((e) => `${source(e.source)} (${e.note || "unreadable"})`).join("; ") + "." : "The file holds no clue to when it was taken.";
+  const parts = [];
+  if (winner.source === "manual") {
+    const replaced = winner.replaced ? `, replacing ${when(winner.replaced)}` : "";
+    parts.push(`Set by ${winner.by || "hand"} (${winner.raw})${replaced}`);
+  } else {
+    parts.push(`${source(winner.source)}, ${fileWhen(file)}`);
+  }
+  const at = Date.parse(file.timestamp);
+  const agree = new Set();
+  const differ = new Map();
+  for (const item of items) {
+    if (item === winner || item.source === "manual" || !item.accepted || !item.value) continue;
+    const kind = source(item.source);
+    if (Math.abs(Date.parse(item.value) - at) <= AGREE_MS) agree.add(kind);
+    else if (!differ.has(kind)) differ.set(kind, item.value);
+  }
+  if (agree.size) parts.push(`${list([...agree])} ${agree.size === 1 ? "agrees" : "agree"}`);
+  for (const [kind, value] of differ) parts.push(`${kind} says ${when(value)}`);
+  if (file.timestamp_conflict) parts.push("the camera's own records disagree");
+  return parts.join("; ") + ".";
+}
+
+function list(words) {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}
