@@ -22,7 +22,13 @@ from jobs.serializers import duplicate_group_dict, file_dict, job_dict
 from jobs.services import corrections
 from jobs.services.control import ActionRefused, control_job
 from jobs.services.import_roots import ImportForbidden, folder_in_import_roots
-from jobs.services.imports import ImportRefused, add_uploads_to_job, create_path_job, create_upload_job
+from jobs.services.imports import (
+    ImportRefused,
+    NothingToImport,
+    add_uploads_to_job,
+    create_path_job,
+    create_upload_job,
+)
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -164,6 +170,8 @@ def import_path(request):
         job = create_path_job(path=folder, owner=request.user)
     except ImportForbidden as e:
         return error(403, str(e))
+    except NothingToImport as e:
+        return error(400, str(e), skipped_count=sum(e.skipped.values()), skipped=e.skipped)
     except ImportRefused as e:
         return error(400, str(e))
     return JsonResponse({"job_id": job.id, "file_count": job.progress_total, "status": "queued"}, status=201)

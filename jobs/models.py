@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jobs.folders import skipped_summary
+
 
 class JobKind(models.TextChoices):
     UPLOAD = "upload", "Upload"
@@ -80,6 +82,12 @@ class Job(models.Model):
     progress_current = models.PositiveIntegerField(default=0, help_text="Files done, with or without error.")
     error_count = models.PositiveIntegerField(default=0)
     failure = models.TextField(blank=True, help_text="Why the job itself could not go on.")
+    skipped_count = models.PositiveIntegerField(
+        default=0, help_text="Files a folder import found and does not import (system litter not counted)."
+    )
+    skipped = models.JSONField(
+        default=dict, blank=True, help_text='Those files by lower-case extension: {".txt": 3, ".psd": 1}.'
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -109,6 +117,11 @@ class Job(models.Model):
         if not self.progress_total:
             return 100 if self.status == self.Status.COMPLETED else 0
         return min(100, self.progress_current * 100 // self.progress_total)
+
+    @property
+    def skipped_summary(self) -> str:
+        """'.psd 3, .txt 1', as import_path and the page show it."""
+        return skipped_summary(self.skipped)
 
     @property
     def is_finished(self) -> bool:

@@ -20,6 +20,8 @@ def job_dict(job: Job) -> dict:
         "progress_total": job.progress_total,
         "progress_percent": job.progress_percent,
         "error_count": job.error_count,
+        "skipped_count": job.skipped_count,
+        "skipped": job.skipped,
         "created_at": _time(job.created_at),
         "started_at": _time(job.started_at),
         "completed_at": _time(job.completed_at),

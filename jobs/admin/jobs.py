@@ -28,12 +28,12 @@ class JobAdmin(ConsoleAdmin):
     show_full_result_count = False
     actions = ["pause", "resume", "cancel", "retry_failed"]
     fieldsets = [
-        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure"]}),
+        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "skipped_files", "failure"]}),
         ("Times", {"fields": ["created_at", "started_at", "completed_at", "duration", "last_progress_at"]}),
         ("Results", {"fields": ["file_list", "duplicate_groups"]}),
     ]
     readonly_fields = [
-        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure", "created_at",
+        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "skipped_files", "failure", "created_at",
         "started_at", "completed_at", "duration", "last_progress_at", "file_list", "duplicate_groups",
     ]  # fmt: skip
 
@@ -52,6 +52,11 @@ class JobAdmin(ConsoleAdmin):
     @admin.display(description="errors", ordering="error_count")
     def errors(self, job):
         return job.error_count
+
+    @admin.display(description="skipped")
+    def skipped_files(self, job):
+        """What a folder import found and does not import, by extension."""
+        return f"{job.skipped_count} ({job.skipped_summary})" if job.skipped_count else "none"
 
     @admin.display(description="created", ordering="created_at")
     def created(self, job):

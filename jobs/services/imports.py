@@ -1,6 +1,7 @@
 """Creating import jobs and putting their files on the queue."""
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,8 +12,9 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 
 from jobs.batching import batched
-from jobs.folders import media_files
+from jobs.folders import media_files, skipped_summary
 from jobs.models import File, Job
+from jobs.pipeline import formats
 from jobs.services.processing import finish_job_if_done, queue_batch
 
 BULK_CREATE_SIZE = 1000
@@ -20,6 +22,18 @@ BULK_CREATE_SIZE = 1000
 
 class ImportRefused(Exception):
     """The import cannot start; the message says why in words a person can act on."""
+
+
+class NothingToImport(ImportRefused):
+    """A folder without a single photo or video we import; `skipped` names what it holds instead."""
+
+    def __init__(self, path: Path, skipped: dict[str, int]):
+        self.skipped = skipped
+        holds = f" Skipped {sum(skipped.values())} files ({skipped_summary(skipped)})." if skipped else ""
+        super().__init__(
+            f"Nothing to import in {path}: it holds no photo or video of a type we import "
+            f"({formats.ALLOWED_NAMES}).{holds}"
+        )
 
 
 @dataclass(frozen=True)
@@ -42,12 +56,18 @@ def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
         raise ImportRefused(f"No such folder: {path}") from None
     if not root.is_dir():
         raise ImportRefused(f"Not a folder: {path}")
+    skipped = Counter()
     with transaction.atomic():
         job = Job.objects.create(kind=Job.Kind.PATH, source_path=str(root), owner=owner)
         files = (
-            File(job=job, original_name=p.name, path=str(p), folder=folder) for p, folder in media_files(root)
+            File(job=job, original_name=p.name, path=str(p), folder=folder)
+            for p, folder in media_files(root, skipped)
         )
         _record_files(job, files, enqueue=enqueue)
+        if not job.progress_total:
+            raise NothingToImport(path, dict(skipped))  # inside the transaction: no empty job is kept
+        job.skipped_count, job.skipped = skipped.total(), dict(skipped)
+        job.save(update_fields=["skipped_count", "skipped"])
     return job
 
 

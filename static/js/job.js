@@ -85,6 +85,11 @@ export class JobView {
     $("#job-files").textContent = `${job.progress_current.toLocaleString()} / ${job.progress_total.toLocaleString()}`;
     $("#job-errors").textContent = job.error_count.toLocaleString();
     $("#job-errors").classList.toggle("bad", job.error_count > 0);
+    const skipped = $("#job-skipped");
+    skipped.hidden = !job.skipped_count;
+    skipped.textContent = job.skipped_count
+      ? `Skipped ${job.skipped_count.toLocaleString()} files that are not photos or videos we import: ${format.skipped(job.skipped)}`
+      : "";
     const rate = isFinished(job) ? averageRate(job) : this.rate();
     $("#job-rate").textContent = rate ? `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} files/s` : "–";
     const recent = this.rate();

@@ -44,6 +44,7 @@ class Command(BaseCommand):
         self.stdout.write(f"job {job.id}")
         self.stdout.flush()
         if no_wait:
+            self.stdout.write(self._taken(job))
             return
         show = verbosity > 0
         with tqdm(total=job.progress_total, unit="file", disable=not show, dynamic_ncols=True) as bar:
@@ -55,10 +56,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{job.status}: {job.progress_current} of {job.progress_total} files, {job.error_count} with errors"
         )
+        self.stdout.write(self._taken(job))
         if job.status == Job.Status.FAILED:
             raise CommandError(f"Job {job.id} failed: {job.failure}", returncode=1)
         if job.status == Job.Status.CANCELLED:
             raise CommandError(f"Job {job.id} was cancelled", returncode=2)
+
+    @staticmethod
+    def _taken(job) -> str:
+        """'imported 374, skipped 4 (.psd 3, .txt 1)': what the folder held beside its photos and
+        videos is never left out in silence."""
+        left_out = f" ({job.skipped_summary})" if job.skipped else ""
+        return f"imported {job.progress_total}, skipped {job.skipped_count}{left_out}"
 
     def _owner(self, username):
         if not username:
