@@ -13,7 +13,7 @@ from django.db.models import Case, F, Value, When
 from jobs.batching import batched
 from jobs.folders import media_files
 from jobs.models import File, Job
-from jobs.services.processing import finish_job_if_done, queue_batch
+from jobs.services.processing import finish_job_if_done, queue_batch, work_for
 
 BULK_CREATE_SIZE = 1000
 
@@ -101,10 +101,12 @@ def _record_files(job: Job, files: Iterable[File], *, enqueue: bool) -> None:
 
 
 def enqueue_job(job: Job, *, from_id: int = 0) -> int:
-    """Queue the job's unfinished files (with ids from `from_id` on) in batches; returns how many
-    batches. A job with nothing left to do is completed at once."""
+    """Queue the job's unfinished units of work (an import's files, an export's entries), with ids
+    from `from_id` on, in batches; returns how many batches. A job with nothing left to do is
+    completed at once."""
     ids = (
-        File.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
+        work_for(job.kind)
+        .model.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
         .order_by("id")
         .values_list("id", flat=True)
         .iterator(chunk_size=5000)
