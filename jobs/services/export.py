@@ -205,10 +205,10 @@ def duplicates_left_out(files: list[File]) -> dict[int, int]:
         else:
             keep = max(candidates, key=lambda i: _richness(by_id[i]))
         for i in ids:
-            if i in by_id and kept(i) != keep:
+            # The two halves of a pair are one shot, never duplicates of each other.
+            if i in by_id and kept(i) != keep and not _companions(by_id[kept(i)], by_id[keep]):
                 left_out[kept(i)] = keep
                 left_out[i] = keep
-    left_out.pop(None, None)
     # A copy left out for one that is itself left out points at the file really exported.
     for i in list(left_out):
         seen = {i}
@@ -216,6 +216,10 @@ def duplicates_left_out(files: list[File]) -> dict[int, int]:
             seen.add(left_out[i])
             left_out[i] = left_out[left_out[i]]
     return {i: k for i, k in left_out.items() if i != k}
+
+
+def _companions(a: File, b: File) -> bool:
+    return a.companion_id == b.id or b.companion_id == a.id
 
 
 def _richness(file: File) -> tuple:
@@ -399,6 +403,8 @@ def _place(entry: ExportEntry, copy: _Copy, final: Path, file: File) -> None:
                 entry.note = "An identical file was already there; nothing was touched."
                 return
             n += 1
+            while _planned_for_another(entry, Path(export_plan.numbered(str(final), n)).relative_to(root)):
+                n += 1
             continue
         break
     created = [_created(candidate, root)]
@@ -415,6 +421,12 @@ def _place(entry: ExportEntry, copy: _Copy, final: Path, file: File) -> None:
     entry.written = copy.written
     entry.created = created
     entry.note = copy.note
+
+
+def _planned_for_another(entry: ExportEntry, destination: Path) -> bool:
+    """Whether another file of this export is to go under that name: a file moved aside by one
+    already on disk does not take the name its neighbour in the same second was given."""
+    return ExportEntry.objects.filter(job_id=entry.job_id, destination=str(destination)).exclude(id=entry.id).exists()
 
 
 def _created(path: Path, root: Path) -> dict:
