@@ -557,6 +557,21 @@ def _changed(path: Path, created: dict, sha256: str) -> str:
 
 # --- reading an export --------------------------------------------------------------------
 
+PREVIEW_FILES = 8
+
+
+def preview(*, owner, template: str) -> list[dict]:
+    """Where the owner's most recent done files would go under `template` (names only: the plan
+    of a real export also numbers collisions and leaves duplicates out)."""
+    try:
+        template = export_plan.check_template(template)
+    except export_plan.TemplateError as e:
+        raise ExportRefused(str(e)) from None
+    files = list(_files_to_export(owner=owner, job_ids=None).select_related("job").order_by("-id")[:PREVIEW_FILES])
+    placed = {p.file_id: p.destination for p in export_plan.place((plan_file(f) for f in files), template)}
+    return [{"file_id": f.id, "source": _source(f), "destination": placed[f.id]} for f in files]
+
+
 
 def manifest_rows(job: Job):
     return ExportEntry.objects.filter(job=job).order_by("id")
