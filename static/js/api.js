@@ -48,6 +48,9 @@ export const api = {
   files: (id, query) => request("GET", `/api/jobs/${id}/files?${new URLSearchParams(query)}`),
   duplicates: (id, kind) => request("GET", `/api/jobs/${id}/duplicates?kind=${kind}`),
   importPath: (path) => request("POST", "/api/import-path", { path }),
+  startExport: (options) => request("POST", "/api/exports", options),
+  exportPreview: (template) => request("GET", `/api/exports/preview?${new URLSearchParams({ template })}`),
+  manifest: (id, query) => request("GET", `/api/jobs/${id}/manifest?${new URLSearchParams(query)}`),
 };
 
 // An upload with progress events, which fetch() cannot give. Resolves with the answer's JSON;
