@@ -11,13 +11,19 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from unittest.mock import patch
+
 import av
 import pytest
 from django.core.management import CommandError, call_command
+from django_q.conf import Conf
 from PIL import Image
 
 from jobs.models import DuplicateGroup, DuplicateKind, ExportEntry, File, Job
+from jobs.services.control import ActionRefused, control_job
+from jobs.services.export import create_export_job
 from jobs.services.files import correct_capture_time
+from jobs.services.processing import process_batch, start_job
 from tests.importing import import_folder
 
 
@@ -317,3 +323,23 @@ def test_nothing_to_export_and_a_bad_template_are_refused(tmp_path):
     File.objects.create(job=Job.objects.create(kind=Job.Kind.PATH), path="/x.jpg", original_name="x.jpg", status="done")
     with pytest.raises(CommandError, match="Unknown token"):
         call_command("export", str(tmp_path / "out"), "--template", "{when}", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_an_export_is_paused_resumed_and_cancelled_like_an_import(copy_media, tmp_path, django_capture_on_commit_callbacks):
+    import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg"))
+    job = create_export_job(destination=tmp_path / "out", enqueue=False)
+    ids = list(job.export_entries.values_list("id", flat=True))
+    assert start_job(job.id)
+    control_job(job=job, action="pause")
+
+    process_batch(job_id=job.id, first_id=min(ids), last_id=max(ids), token="paused")
+    assert not (tmp_path / "out").exists()  # a paused export writes nothing
+
+    with patch.object(Conf, "SYNC", True), django_capture_on_commit_callbacks(execute=True):
+        control_job(job=job, action="resume")  # its entries are queued again, and run here
+    job.refresh_from_db()
+    assert job.status == Job.Status.COMPLETED and job.progress_current == 2
+    assert len([p for p in (tmp_path / "out").rglob("*") if p.is_file()]) == 2
+    with pytest.raises(ActionRefused):
+        control_job(job=job, action="cancel")

@@ -496,6 +496,9 @@ EXPORT_WORK = Work(
     result_fields=("status", "processed_at", "error", "action", "destination", "sha256", "written", "created", "made_folders", "note"),
     do=export_entry,
     rows=lambda rows: rows.select_related("file__job"),
+    # What an entry wrote is recorded before the next starts: a crash must not leave files on disk
+    # that the manifest (and so undo) does not know.
+    flush_every=1,
 )
 
 
