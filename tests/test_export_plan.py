@@ -1,10 +1,12 @@
-"""Where exported files go (jobs/export_plan.py): pure rules, no database."""
+"""Where exported files go (jobs/export_plan.py) and which fields a copy gets
+(jobs/pipeline/writeback.py): pure rules, no database."""
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from jobs.export_plan import DEFAULT_TEMPLATE, PlanFile, TemplateError, check_template, numbered, place
+from jobs.pipeline.writeback import Chosen, missing_fields, wanted_fields
 
 PARIS = timezone(timedelta(hours=2))
 
@@ -84,3 +86,31 @@ def test_numbered_keeps_a_sidecars_double_extension():
     assert numbered("2019/a.jpg", 0) == "2019/a.jpg"
     assert numbered("2019/a.jpg", 2) == "2019/a_2.jpg"
     assert numbered("2019/a.jpg.xmp", 1) == "2019/a_1.jpg.xmp"
+
+
+def test_only_the_fields_a_copy_lacks_are_written_and_a_videos_modify_date_never_alone():
+    chosen = Chosen(at(2019, 7, 14, 15, 30, 5))
+    photo = wanted_fields(chosen, "photo")
+    assert photo == {
+        "EXIF:DateTimeOriginal": "2019:07:14 15:30:05",
+        "EXIF:CreateDate": "2019:07:14 15:30:05",
+        "EXIF:OffsetTimeOriginal": "+02:00",
+    }
+    assert missing_fields(photo, {"ExifIFD:DateTimeOriginal": "2019:07:14 15:30:05", "ExifIFD:CreateDate": "2019:07:14 15:30:05"}) == {
+        "EXIF:OffsetTimeOriginal": "+02:00"
+    }
+    assert "EXIF:OffsetTimeOriginal" not in wanted_fields(Chosen(at(2019, 7, 14, 15, 30, 5), offset_known=False), "photo")
+    video = wanted_fields(chosen, "video")
+    held = {
+        "QuickTime:CreateDate": "2019:07:14 13:30:05+00:00",
+        "QuickTime:ModifyDate": "2019:07:14 13:31:00+00:00",
+        "Track1:TrackCreateDate": "2019:07:14 13:30:05+00:00",
+        "Track1:MediaCreateDate": "2019:07:14 13:30:05+00:00",
+        "Keys:CreationDate": "2019:07:14 15:30:05+02:00",
+    }
+    assert missing_fields(video, held) == {}
+    # The same instant with another offset is not the clock the camera showed.
+    assert set(missing_fields(video, {**held, "Keys:CreationDate": "2019:07:14 13:30:05+00:00"})) == {
+        "Keys:CreationDate", "QuickTime:ModifyDate"
+    }  # fmt: skip
+    assert wanted_fields(Chosen(at(2017, 1, 1, 0, 0, 0), precision="day"), "photo") == {"XMP-photoshop:DateCreated": "2017:01:01"}

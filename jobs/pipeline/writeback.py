@@ -75,6 +75,11 @@ def wanted_fields(chosen: Chosen, how: str) -> dict[str, str]:
     return fields
 
 
+# Written along with the others, never alone: a video's ModifyDate rarely equals its creation
+# time, and alone it would have every video rewritten.
+ALONG = {"QuickTime:ModifyDate"}
+
+
 def missing_fields(wanted: dict[str, str], current: dict[str, object]) -> dict[str, str]:
     """The wanted fields the file does not already hold; `current` is exiftool's -G1 reading
     (e.g. {"ExifIFD:DateTimeOriginal": ..., "Track1:TrackCreateDate": ...})."""
@@ -86,6 +91,8 @@ def missing_fields(wanted: dict[str, str], current: dict[str, object]) -> dict[s
         values = found.get(tag.rsplit(":", 1)[-1], [])
         if not values or not all(_holds(tag, have, value) for have in values):
             missing[tag] = value
+    if not set(missing) - ALONG:
+        return {}
     return missing
 
 

@@ -337,7 +337,7 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
         if not copy.linked and chosen is not None:
             stamp = int(chosen.time.timestamp() * 1e9)
             os.utime(temp, ns=(stamp, stamp))
-        _place(entry, copy, final, file)
+        _place(entry, copy, final)
     finally:
         _remove(temp, sidecar_temp)
 
@@ -386,7 +386,7 @@ def _write_sidecar(copy: _Copy, chosen: writeback.Chosen) -> None:
     copy.written = [f"{tag} (sidecar)" for tag in fields]
 
 
-def _place(entry: ExportEntry, copy: _Copy, final: Path, file: File) -> None:
+def _place(entry: ExportEntry, copy: _Copy, final: Path) -> None:
     """Link the finished temporary file in under the planned name, or the next free `_N`;
     never over a file. A file identical to ours already there is `exists`."""
     root = Path(entry.job.destination)
