@@ -38,8 +38,12 @@ def timed(command: list[str], **kwargs) -> float:
 
 
 def exiftool_reference(source: Path, destination: Path) -> float:
+    # A FileName with folders in it is taken from the working folder, whatever -o says: run
+    # there, or the tree lands wherever the benchmark was started.
+    destination.mkdir()
     return timed(
-        ["exiftool", "-q", "-o", f"{destination}/", "-d", "%Y/%Y%m%d_%H%M%S%%-c.%%e", "-FileName<DateTimeOriginal", "-r", str(source)]
+        ["exiftool", "-q", "-o", f"{destination}/", "-d", "%Y/%Y%m%d_%H%M%S%%-c.%%e", "-FileName<DateTimeOriginal", "-r", str(source)],
+        cwd=destination,
     )
 
 
