@@ -99,3 +99,15 @@ def test_the_template_preview_shows_where_the_users_own_files_would_go(api, alic
 def test_an_imports_manifest_and_undo_are_refused(api, alice, alices_job):
     assert api(alice).get(f"/api/jobs/{alices_job.id}/manifest").status_code == 400
     assert api(alice).post(f"/api/jobs/{alices_job.id}/undo").status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_pages_export_panel_is_shown_only_with_export_roots(client, alice, settings, tmp_path):
+    client.force_login(alice)
+    settings.MEDIAIMPORT_EXPORT_ROOTS = []
+    assert b'id="export-form"' not in client.get("/").content
+
+    settings.MEDIAIMPORT_EXPORT_ROOTS = [tmp_path / "usb"]
+    html = client.get("/").content.decode()
+    assert 'id="export-form"' in html and f'data-export-root="{tmp_path / "usb"}"' in html
+    assert 'value="{year}/{year}{month}{day}_{hour}{minute}{second}"' in html
