@@ -20,7 +20,7 @@ from jobs import selectors, uploads
 from jobs.export_plan import DEFAULT_TEMPLATE
 from jobs.models import Confidence, File, Job
 from jobs.pipeline import thumbnails
-from jobs.serializers import duplicate_group_dict, file_dict, job_dict
+from jobs.serializers import duplicate_group_dict, export_entry_dict, file_dict, job_dict
 from jobs.services import export
 from jobs.services.control import ActionRefused, control_job
 from jobs.services.import_roots import ImportForbidden, folder_in_import_roots
@@ -306,7 +306,7 @@ def export_preview(request):
 def job_manifest(request, job: Job):
     if job.kind != Job.Kind.EXPORT:
         return error(400, f"Job {job.id} is an import; only an export has a manifest.")
-    rows = export.manifest_rows(job)
+    rows = selectors.export_entries(job)
     if request.GET.get("format") == "csv":
         return _manifest_csv(job, rows)
     page, per_page = _paging(request)
@@ -314,7 +314,7 @@ def job_manifest(request, job: Job):
     start = (page - 1) * per_page
     return JsonResponse(
         {
-            "entries": [export.entry_dict(e) for e in rows[start : start + per_page]],
+            "entries": [export_entry_dict(e) for e in rows[start : start + per_page]],
             "summary": export.plan_summary(job),
             **_page_info(page, per_page, total),
         }
@@ -328,7 +328,7 @@ def _manifest_csv(job: Job, rows) -> HttpResponse:
     columns = ["file_id", "source", "destination", "action", "sha256", "written", "duplicate_of", "status", "error", "note"]
     writer.writerow(columns)
     for entry in rows.iterator():
-        row = export.entry_dict(entry)
+        row = export_entry_dict(entry)
         row["written"] = " ".join(row["written"])
         writer.writerow([row[c] if row[c] is not None else "" for c in columns])
     return response

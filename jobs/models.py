@@ -278,8 +278,6 @@ class ExportEntry(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
-    UNFINISHED = File.UNFINISHED
-
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "export entries"

@@ -234,10 +234,7 @@ def _source(file: File) -> str:
 def check_free_space(destination: Path, files: list[File], *, link: bool) -> None:
     """Refuse an export whose copies do not fit on the destination's file system."""
     needed = 0 if link else int(sum(f.size or 0 for f in files) * SPACE_MARGIN)
-    existing = destination
-    while not existing.exists():
-        existing = existing.parent
-    free = shutil.disk_usage(existing).free
+    existing, free = free_space(destination)
     if needed > free:
         raise ExportRefused(
             f"The export needs {_size(needed)} and {existing} has {_size(free)} free. Free some space or choose another destination."
@@ -255,10 +252,15 @@ def plan_summary(job: Job) -> dict:
     counts["exported"] = counts["files"] - counts["duplicates"]
     sizes = entries.exclude(action=ExportEntry.Action.DUPLICATE).values_list("file__size", flat=True)
     needed = sum(size or 0 for size in sizes)
-    existing = Path(job.destination)
+    return {**counts, "bytes_needed": needed, "bytes_free": free_space(Path(job.destination))[1]}
+
+
+def free_space(destination: Path) -> tuple[Path, int]:
+    """The free bytes where `destination` is or will be made: its nearest existing folder's."""
+    existing = destination
     while not existing.exists():
         existing = existing.parent
-    return {**counts, "bytes_needed": needed, "bytes_free": shutil.disk_usage(existing).free}
+    return existing, shutil.disk_usage(existing).free
 
 
 def _size(n: int) -> str:
@@ -559,7 +561,7 @@ def _changed(path: Path, created: dict, sha256: str) -> str:
     return "changed since the export (its size or modification time differ from what was written)"
 
 
-# --- reading an export --------------------------------------------------------------------
+# --- the template preview ----------------------------------------------------------------
 
 PREVIEW_FILES = 8
 
@@ -575,23 +577,4 @@ def preview(*, owner, template: str) -> list[dict]:
     placed = {p.file_id: p.destination for p in export_plan.place((plan_file(f) for f in files), template)}
     return [{"file_id": f.id, "source": _source(f), "destination": placed[f.id]} for f in files]
 
-
-
-def manifest_rows(job: Job):
-    return ExportEntry.objects.filter(job=job).order_by("id")
-
-
-def entry_dict(entry: ExportEntry) -> dict:
-    return {
-        "file_id": entry.file_id,
-        "source": entry.source,
-        "destination": entry.destination,
-        "action": entry.action,
-        "sha256": entry.sha256,
-        "written": entry.written,
-        "duplicate_of": entry.duplicate_of_id,
-        "status": entry.status,
-        "error": entry.error,
-        "note": entry.note,
-    }
 
