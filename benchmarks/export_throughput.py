@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from benchmarks._common import (
@@ -29,6 +30,20 @@ SHIFT_TIMES = (
     "from datetime import timedelta; from django.db.models import F; from jobs.models import File; "
     "File.objects.update(captured_at=F('captured_at') + timedelta(hours=1), capture_source='manual', confidence='high')"
 )
+
+
+def distinct_shots(files: list[Path]) -> None:
+    """Give every copy a capture time of its own (a second apart), in one exiftool process. Copies
+    of one picture with one capture record are near duplicates, and an export keeps one of them;
+    with records that differ they are different shots of a burst, and each is exported."""
+    start = datetime(2020, 5, 1, 12, 0, 0)
+    lines = []
+    for n, path in enumerate(files):
+        taken = (start + timedelta(seconds=n)).strftime("%Y:%m:%d %H:%M:%S")
+        lines += [f"-DateTimeOriginal={taken}", f"-CreateDate={taken}", "-overwrite_original", str(path), "-execute"]
+    argfile = files[0].parent.parent / "shots.args"
+    argfile.write_text("\n".join(lines) + "\n")
+    subprocess.run(["exiftool", "-q", "-@", str(argfile)], check=True)
 
 
 def timed(command: list[str], **kwargs) -> float:
@@ -51,7 +66,9 @@ def copy_reference(source: Path, destination: Path) -> float:
     return timed(["cp", "-r", str(source), str(destination)])
 
 
-def export(destination: Path, env: dict, *options: str) -> tuple[float, str]:
+def export(destination: Path, env: dict, expected: int, *options: str) -> tuple[float, str]:
+    """Seconds from the command's start to its exit, and its last line, once every file is
+    known to be written."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "export", str(destination), *options],
@@ -60,6 +77,9 @@ def export(destination: Path, env: dict, *options: str) -> tuple[float, str]:
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"export failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    written = sum(1 for p in destination.rglob("*") if p.is_file())
+    if written != expected:
+        sys.exit(f"export wrote {written} files, not {expected}: the benchmark would measure less than it says")
     return elapsed, done.stdout.strip().splitlines()[-1]
 
 
@@ -85,27 +105,27 @@ def main() -> int:
     rounds = env_count("BENCH_ROUNDS", 1)
     with scratch("export") as tmp:
         source = tmp / "photos"
-        distinct_jpeg_copies([corpus / p for p in TWELVE_MEGAPIXEL_JPEGS], source, count)
+        distinct_shots(distinct_jpeg_copies([corpus / p for p in TWELVE_MEGAPIXEL_JPEGS], source, count))
         env = project_env(tmp / "data")
         manage("migrate", "--noinput", "-v0", env=env)
         cluster = start_cluster(env, tmp / "cluster.log")
         try:
             manage("import_path", str(source), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             manage("shell", "-c", SHIFT_TIMES, env=env)
-            print(f"{count} byte-distinct copies of {len(TWELVE_MEGAPIXEL_JPEGS)} 12-MP JPEGs, imported; {rounds} round(s)")
+            print(f"{count} distinct shots (copies of {len(TWELVE_MEGAPIXEL_JPEGS)} 12-MP JPEGs), imported; {rounds} round(s)")
             written = measure(
                 "capture time written",
                 count,
                 rounds,
                 lambda n: exiftool_reference(source, tmp / f"exiftool{n}"),
-                lambda n: export(tmp / f"export{n}", env),
+                lambda n: export(tmp / f"export{n}", env, count),
             )
             plain = measure(
                 "no metadata written",
                 count,
                 rounds,
                 lambda n: copy_reference(source, tmp / f"cp{n}"),
-                lambda n: export(tmp / f"plain{n}", env, "--no-write-metadata"),
+                lambda n: export(tmp / f"plain{n}", env, count, "--no-write-metadata"),
             )
         finally:
             stop_cluster(cluster)

@@ -11,7 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pillow_heif
+
 from jobs.pipeline.timestamps import Clues, container_tags, image_iptc, read_capture_time
+
+pillow_heif.register_heif_opener()  # HEIC copies are opened to be checked, in any process
 
 # Formats exiftool rewrites safely in place (in our copy); everything else (AVI, MKV, GIF, MPG,
 # RAW, ...) keeps its bytes and gets an XMP sidecar.
@@ -20,6 +24,8 @@ VIDEO_IN_PLACE = {".mp4", ".mov", ".m4v", ".3gp"}
 JPEG = {".jpg", ".jpeg"}
 
 PHOTO, VIDEO, SIDECAR = "photo", "video", "sidecar"
+EXIF_IFD = 0x8769
+EXIF_DATES = {0x9003: "DateTimeOriginal", 0x9004: "CreateDate", 0x9011: "OffsetTimeOriginal", 0x9291: "SubSecTimeOriginal"}
 DATE_ONLY = {"day": "%Y:%m:%d", "month": "%Y:%m", "year": "%Y"}
 
 
@@ -104,6 +110,8 @@ def _holds(tag: str, have: str, want: str) -> bool:
         return same_instant and (not tag.startswith("Keys:") or a.utcoffset() == b.utcoffset())
     if tag == "XMP-photoshop:DateCreated":
         return have.startswith(want)
+    if tag.endswith("SubSecTimeOriginal"):  # a decimal fraction: "50" and "5" are the same
+        return have.strip().rstrip("0") == want.rstrip("0")
     return have.strip() == want
 
 
@@ -121,6 +129,29 @@ def _offset(time: datetime) -> str:
     minutes = int(time.utcoffset().total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def photo_fields(path: Path) -> dict[str, str]:
+    """A photo's date fields as missing_fields() reads them, from Pillow's EXIF and XMP: a tenth
+    of what asking exiftool costs, on every photo of an export."""
+    from PIL import Image
+
+    from jobs.pipeline.timestamps.xmp import xmp_dates
+
+    with Image.open(path) as im:
+        exif_ifd = im.getexif().get_ifd(EXIF_IFD)
+        xmp = im.info.get("xmp")
+    fields = {f"ExifIFD:{name}": _text(exif_ifd.get(tag)) for tag, name in EXIF_DATES.items() if exif_ifd.get(tag)}
+    if xmp and (created := xmp_dates(xmp)[0].get("photoshop:DateCreated")):
+        # XMP writes dates ISO-style; exiftool, and so missing_fields(), with colons.
+        fields["XMP-photoshop:DateCreated"] = created.replace("-", ":")
+    return fields
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value).strip("\x00 ")
 
 
 # --- checking a written copy ----------------------------------------------------------------

@@ -325,7 +325,7 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
         how = writeback.how_to_write(final.suffix)
         fields = writeback.wanted_fields(chosen, how) if chosen and job.write_metadata else {}
         if fields and how != writeback.SIDECAR:
-            fields = writeback.missing_fields(fields, shared_exiftool().read(source, list(fields)))
+            fields = writeback.missing_fields(fields, _current_fields(source, fields, how))
         if travelling is not None:
             shutil.copyfile(travelling, sidecar_temp)
             copy.sidecar = sidecar_temp
@@ -342,6 +342,15 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
         _place(entry, copy, final)
     finally:
         _remove(temp, sidecar_temp)
+
+
+def _current_fields(source: Path, fields: dict, how: str) -> dict:
+    if how == writeback.PHOTO:
+        try:
+            return writeback.photo_fields(source)
+        except (OSError, SyntaxError, ValueError):  # Pillow cannot read it: exiftool can
+            pass
+    return shared_exiftool().read(source, list(fields))
 
 
 def _write_into_copy(copy: _Copy, source: Path, fields: dict, chosen: writeback.Chosen, how: str) -> None:
