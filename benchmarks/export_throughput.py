@@ -43,7 +43,7 @@ def distinct_shots(files: list[Path]) -> None:
         lines += [f"-DateTimeOriginal={taken}", f"-CreateDate={taken}", "-overwrite_original", str(path), "-execute"]
     argfile = files[0].parent.parent / "shots.args"
     argfile.write_text("\n".join(lines) + "\n")
-    subprocess.run(["exiftool", "-q", "-@", str(argfile)], check=True)
+    subprocess.run(["exiftool", "-q", "-@", str(argfile)], check=True, stdout=subprocess.DEVNULL)
 
 
 def timed(command: list[str], **kwargs) -> float:

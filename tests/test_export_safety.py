@@ -13,8 +13,8 @@ from django_q.models import OrmQ
 
 from jobs.models import ExportEntry, File, Job
 from jobs.services.control import retry_failed_files
-from jobs.services.export import ExportRefused, create_export_job
-from jobs.services.processing import process_batch
+from jobs.services.export import EXPORT_WORK, ExportRefused, create_export_job, export_entry, undo_export
+from jobs.services.processing import _claim, process_batch, start_job
 from tests.conftest import manage, wait_for
 from tests.importing import import_folder
 
@@ -127,3 +127,28 @@ def test_a_destination_that_fills_up_fails_the_export_clearly_with_nothing_half_
     assert retry_failed_files(job=job) == 1
     process_batch(job_id=job.id, first_id=min(ids), last_id=max(ids), token=uuid.uuid4().hex[:12])
     assert_each_entry_written_once(job, small_destination / "photos")
+
+
+@pytest.mark.django_db
+def test_a_copy_placed_by_a_worker_that_died_before_recording_it_is_the_exports_own(copy_media, tmp_path):
+    import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg"))
+    destination = tmp_path / "out"
+    job = create_export_job(destination=destination, enqueue=False)
+    ids = list(ExportEntry.objects.filter(job=job).values_list("id", flat=True))
+    started = start_job(job.id)
+    # A worker takes the first entry and writes its copy, then dies before its result is written.
+    entry = ExportEntry.objects.select_related("file__job").get(id=ids[0])
+    entry.job = started
+    assert _claim(entry, "dead-batch", EXPORT_WORK)
+    assert export_entry(entry) == ""
+    assert (destination / entry.destination).is_file()
+    assert ExportEntry.objects.get(id=ids[0]).status == File.Status.PROCESSING  # not on record
+
+    process_batch(job_id=job.id, first_id=min(ids), last_id=max(ids), token="dead-batch")  # handed out again
+
+    again = ExportEntry.objects.get(id=ids[0])
+    assert again.attempts == 2 and again.action == ExportEntry.Action.COPIED
+    assert [c["path"] for c in again.created] == [entry.destination]
+    assert_each_entry_written_once(job, destination)
+    undo_export(job=Job.objects.get(id=job.id))
+    assert not destination.exists()  # undo knew the copy the dead worker made

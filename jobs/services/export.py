@@ -113,8 +113,16 @@ def create_export_job(
             write_metadata=write_metadata,
         )
         done = {"status": File.Status.DONE, "processed_at": timezone.now()}
+        folders = {} if dry_run else _folders_to_make(destination, placed)
         entries = [
-            ExportEntry(job=job, file_id=p.file_id, source=_source(by_id[p.file_id]), destination=p.destination, **(done if dry_run else {}))
+            ExportEntry(
+                job=job,
+                file_id=p.file_id,
+                source=_source(by_id[p.file_id]),
+                destination=p.destination,
+                made_folders=folders.get(p.file_id, []),
+                **(done if dry_run else {}),
+            )
             for p in placed
         ]
         destinations = {p.file_id: p.destination for p in placed}
@@ -149,6 +157,24 @@ def _files_to_export(*, owner, job_ids: list[int] | None):
     if job_ids:
         return files.filter(job_id__in=job_ids)
     return files.filter(job__owner=owner) if owner is not None else files
+
+
+def _folders_to_make(destination: Path, placed: list[export_plan.Placed]) -> dict[int, list[str]]:
+    """{file id: the folders its entry will make}, each missing folder given to the first entry
+    that needs it. Recorded with the plan, so that undo knows them even when the worker that made
+    them died before writing its result."""
+    seen: set[Path] = set()
+    folders: dict[int, list[str]] = {}
+    for p in placed:
+        missing = []
+        folder = (destination / p.destination).parent
+        while folder not in seen and not folder.exists():
+            seen.add(folder)
+            missing.append(str(folder))
+            folder = folder.parent
+        if missing:
+            folders[p.file_id] = missing[::-1]
+    return folders
 
 
 def plan_file(file: File) -> export_plan.PlanFile:
@@ -283,8 +309,8 @@ def export_entry(entry: ExportEntry) -> str:
     root = Path(job.destination)
     final = root / entry.destination
     try:
-        made = _make_folders(final.parent)
-        entry.made_folders = made
+        # Folders the plan did not foresee (someone removed one meanwhile) are recorded too.
+        entry.made_folders = sorted({*entry.made_folders, *_make_folders(final.parent)})
         with local_path(file) as source:
             _write(entry, job, file, source, final)
     except FileNotFoundError:
@@ -402,23 +428,25 @@ def _place(entry: ExportEntry, copy: _Copy, final: Path) -> None:
     never over a file. A file identical to ours already there is `exists`."""
     root = Path(entry.job.destination)
     size = os.path.getsize(copy.temp)
-    n = 0
+    n, lost = 0, False
     while True:
         candidate = Path(export_plan.numbered(str(final), n))
         try:
             os.link(copy.temp, candidate)
+            break
         except FileExistsError:
-            if _same_content(candidate, size, copy.sha256):
-                entry.action = ExportEntry.Action.EXISTS
-                entry.destination = str(candidate.relative_to(root))
-                entry.sha256 = copy.sha256
-                entry.note = "An identical file was already there; nothing was touched."
-                return
-            n += 1
-            while _planned_for_another(entry, Path(export_plan.numbered(str(final), n)).relative_to(root)):
+            if not _same_content(candidate, size, copy.sha256):
                 n += 1
-            continue
-        break
+                while _planned_for_another(entry, Path(export_plan.numbered(str(final), n)).relative_to(root)):
+                    n += 1
+                continue
+        if lost := _placed_by_a_lost_attempt(entry, candidate):
+            break  # the export's own copy, recorded now
+        entry.action = ExportEntry.Action.EXISTS
+        entry.destination = str(candidate.relative_to(root))
+        entry.sha256 = copy.sha256
+        entry.note = "An identical file was already there; nothing was touched."
+        return
     created = [_created(candidate, root)]
     if copy.sidecar is not None:
         sidecar = candidate.with_name(candidate.name + ".xmp")
@@ -426,13 +454,24 @@ def _place(entry: ExportEntry, copy: _Copy, final: Path) -> None:
             os.link(copy.sidecar, sidecar)
             created.append(_created(sidecar, root))
         except FileExistsError:
-            copy.note = _join(copy.note, f"{sidecar.name} was already there and was left as it is.")
+            if lost and _same_content(sidecar, os.path.getsize(copy.sidecar), _sha256(copy.sidecar)):
+                created.append(_created(sidecar, root))
+            else:
+                copy.note = _join(copy.note, f"{sidecar.name} was already there and was left as it is.")
     entry.action = ExportEntry.Action.LINKED if copy.linked else ExportEntry.Action.COPIED
     entry.destination = str(candidate.relative_to(root))
     entry.sha256 = copy.sha256
     entry.written = copy.written
     entry.created = created
     entry.note = copy.note
+
+
+def _placed_by_a_lost_attempt(entry: ExportEntry, path: Path) -> bool:
+    """Whether an identical file under the entry's name was put there by this entry's own earlier
+    attempt, whose worker died before its result was written (results are written a few at a
+    time): the entry was taken before, and the file's inode changed after the export started.
+    Such a file is the export's own, and undo must know it."""
+    return entry.attempts > 1 and path.stat().st_ctime >= entry.job.started_at.timestamp()
 
 
 def _planned_for_another(entry: ExportEntry, destination: Path) -> bool:
@@ -507,9 +546,6 @@ EXPORT_WORK = Work(
     result_fields=("status", "processed_at", "error", "action", "destination", "sha256", "written", "created", "made_folders", "note"),
     do=export_entry,
     rows=lambda rows: rows.select_related("file__job"),
-    # What an entry wrote is recorded before the next starts: a crash must not leave files on disk
-    # that the manifest (and so undo) does not know.
-    flush_every=1,
 )
 
 

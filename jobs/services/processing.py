@@ -61,9 +61,6 @@ class Work:
     result_fields: tuple[str, ...]
     do: Callable[[Model], str]
     rows: Callable[[QuerySet], QuerySet] = lambda rows: rows
-    # Units whose results are written together; 1 when a unit's work outside the database (a file
-    # written) must be on record before the next starts.
-    flush_every: int = FLUSH_FILES
 
 
 def work_for(kind: str) -> Work:
@@ -202,7 +199,7 @@ class Results:
         file.status = FileStatus.FAILED if file.error else FileStatus.DONE
         file.processed_at = timezone.now()
         self.pending.append(file)
-        if len(self.pending) >= self.work.flush_every or time.monotonic() - self.since >= FLUSH_SECONDS:
+        if len(self.pending) >= FLUSH_FILES or time.monotonic() - self.since >= FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
