@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
@@ -104,9 +103,9 @@ def enqueue_job(job: Job, *, from_id: int = 0) -> int:
     """Queue the job's unfinished units of work (an import's files, an export's entries), with ids
     from `from_id` on, in batches; returns how many batches. A job with nothing left to do is
     completed at once."""
+    work = work_for(job.kind)
     ids = (
-        work_for(job.kind)
-        .model.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
+        work.model.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
         .order_by("id")
         .values_list("id", flat=True)
         .iterator(chunk_size=5000)
@@ -116,7 +115,7 @@ def enqueue_job(job: Job, *, from_id: int = 0) -> int:
     enqueued = uuid.uuid4().hex[:12]
     count = 0
     with transaction.atomic():
-        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
+        for batch in batched(ids, work.units_per_batch):
             queue_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=f"{enqueued}-{batch[0]}")
             count += 1
     if count == 0:

@@ -61,6 +61,11 @@ class Work:
     result_fields: tuple[str, ...]
     do: Callable[[Model], str]
     rows: Callable[[QuerySet], QuerySet] = lambda rows: rows
+    batch_size: int | None = None  # units per queued batch; MEDIAIMPORT_BATCH_SIZE when None
+
+    @property
+    def units_per_batch(self) -> int:
+        return self.batch_size or settings.MEDIAIMPORT_BATCH_SIZE
 
 
 def work_for(kind: str) -> Work:

@@ -3,7 +3,6 @@ import time
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -77,9 +76,10 @@ class Command(BaseCommand):
         # Read whole, not through a cursor kept open across the batches: queueing the regrouping
         # task when the job completes closes the database connection (django-q2 does, outside a
         # transaction). 100,000 ids are a few megabytes.
-        ids = list(work_for(job.kind).model.objects.filter(job=job).order_by("id").values_list("id", flat=True))
+        work = work_for(job.kind)
+        ids = list(work.model.objects.filter(job=job).order_by("id").values_list("id", flat=True))
         token = uuid.uuid4().hex[:12]
-        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
+        for batch in batched(ids, work.units_per_batch):
             process_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=token)
             self._show(job, bar)
         finish_job_if_done(job.id)
