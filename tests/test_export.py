@@ -22,7 +22,7 @@ from PIL import Image
 from jobs.models import DuplicateGroup, DuplicateKind, ExportEntry, File, Job
 from jobs.services.control import ActionRefused, control_job
 from jobs.services.export import create_export_job
-from jobs.services.files import correct_capture_time
+from jobs.services.corrections import correct_capture_times, parse_correction
 from jobs.services.processing import process_batch, start_job
 from tests.importing import import_folder
 
@@ -78,6 +78,11 @@ def file_named(name: str) -> File:
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def correct_capture_time(*, file: File, value: datetime, by) -> None:
+    """A correction by hand, through the corrections service, as the page and the API make it."""
+    correct_capture_times(user=by, file_ids=[file.id], correction=parse_correction({"set": value.isoformat()}))
 
 
 @pytest.fixture

@@ -495,12 +495,9 @@ def _same_content(path: Path, size: int, sha256: str) -> bool:
 def _chosen(file: File) -> writeback.Chosen | None:
     if file.capture_time is None or file.confidence == Confidence.NONE:
         return None
-    # The winning evidence says when its offset was only assumed (MEDIAIMPORT_TIME_ZONE's).
-    assumed = any(
-        e.get("accepted") and e.get("source") == file.capture_source and "offset unknown" in (e.get("note") or "")
-        for e in file.capture_evidence or []
+    return writeback.Chosen(
+        time=file.capture_time, precision=file.capture_precision or "second", offset_known=file.capture_offset_known
     )
-    return writeback.Chosen(time=file.capture_time, precision=file.capture_precision or "second", offset_known=not assumed)
 
 
 def _make_folders(folder: Path) -> list[str]:

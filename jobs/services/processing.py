@@ -27,6 +27,7 @@ from django_q.tasks import async_task
 from PIL import Image
 
 from jobs.models import File, FileStatus, Job
+from jobs.services.corrections import apply_earlier_corrections
 from jobs.storage import local_path, save_thumbnail
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ FLUSH_SECONDS = 2.0
 RESULT_FIELDS = [
     "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
     "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
-    "capture_evidence", "capture_conflict", "capture_precision", "perceptual_hash", "thumbnail",
+    "capture_evidence", "capture_conflict", "capture_precision", "capture_offset_known", "perceptual_hash",
+    "thumbnail",
 ]  # fmt: skip
 
 
@@ -62,6 +64,8 @@ class Work:
     do: Callable[[Model], str]
     rows: Callable[[QuerySet], QuerySet] = lambda rows: rows
     batch_size: int | None = None  # units per queued batch; MEDIAIMPORT_BATCH_SIZE when None
+    # Called with the ids of the units just written, in the same transaction.
+    after_written: Callable[[list[int]], None] | None = None
 
     @property
     def units_per_batch(self) -> int:
@@ -171,6 +175,7 @@ def analyse_file(file: File) -> "Analysis | str":
                 zone=ZoneInfo(settings.TIME_ZONE),
                 file_modified=file_modified,
                 client_modified=file.client_modified_at,
+                imported_at=file.job.created_at,
                 sidecars=is_path,
             )
     except FileNotFoundError:
@@ -211,7 +216,7 @@ class Results:
         self.since = time.monotonic()
         if not self.pending:
             return
-        written = errors = 0
+        written, errors, done = 0, 0, []
         with transaction.atomic():
             for file in self.pending:
                 # Written only while the file is still this batch's, so that a result is written
@@ -222,6 +227,9 @@ class Results:
                 ):
                     written += 1
                     errors += file.status == FileStatus.FAILED
+                    done.append(file.id)
+            if self.work.after_written:
+                self.work.after_written(done)
             Job.objects.filter(id=self.job_id).update(
                 progress_current=F("progress_current") + written,
                 error_count=F("error_count") + errors,
@@ -248,7 +256,8 @@ def _apply(file: File, analysis: "Analysis") -> None:
     file.capture_source = _storable(capture.source)
     file.capture_evidence = _storable([e.as_dict() for e in capture.evidence])
     file.capture_conflict = capture.conflict
-    file.capture_precision = File.Precision.SECOND if capture.value else ""
+    file.capture_precision = capture.precision if capture.value else ""
+    file.capture_offset_known = capture.offset_known
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
     if analysis.thumbnail:
@@ -396,4 +405,5 @@ def _claim(file: Model, token: str, work: "Work | None" = None) -> bool:
     return True
 
 
-IMPORT_WORK = Work(model=File, result_fields=tuple(RESULT_FIELDS), do=import_file)
+# A picture the owner corrected before gets that correction again.
+IMPORT_WORK = Work(model=File, result_fields=tuple(RESULT_FIELDS), do=import_file, after_written=apply_earlier_corrections)

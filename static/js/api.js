@@ -51,6 +51,10 @@ export const api = {
   startExport: (options) => request("POST", "/api/exports", options),
   exportPreview: (template) => request("GET", `/api/exports/preview?${new URLSearchParams({ template })}`),
   manifest: (id, query) => request("GET", `/api/jobs/${id}/manifest?${new URLSearchParams(query)}`),
+  review: (jobId) => request("GET", jobId ? `/api/jobs/${jobId}/review` : "/api/review"),
+  correct: (body) => request("POST", "/api/files/capture-time", body),
+  undo: (changeId) => request("POST", `/api/changes/${changeId}/undo`),
+  contentUrl: (fileId) => `/api/files/${fileId}/content`,
 };
 
 // An upload with progress events, which fetch() cannot give. Resolves with the answer's JSON;
