@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
@@ -15,7 +14,7 @@ from jobs.batching import batched
 from jobs.folders import media_files, skipped_summary
 from jobs.models import File, Job
 from jobs.pipeline import formats
-from jobs.services.processing import finish_job_if_done, queue_batch
+from jobs.services.processing import finish_job_if_done, queue_batch, work_for
 
 BULK_CREATE_SIZE = 1000
 
@@ -121,10 +120,12 @@ def _record_files(job: Job, files: Iterable[File], *, enqueue: bool) -> None:
 
 
 def enqueue_job(job: Job, *, from_id: int = 0) -> int:
-    """Queue the job's unfinished files (with ids from `from_id` on) in batches; returns how many
-    batches. A job with nothing left to do is completed at once."""
+    """Queue the job's unfinished units of work (an import's files, an export's entries), with ids
+    from `from_id` on, in batches; returns how many batches. A job with nothing left to do is
+    completed at once."""
+    work = work_for(job.kind)
     ids = (
-        File.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
+        work.model.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
         .order_by("id")
         .values_list("id", flat=True)
         .iterator(chunk_size=5000)
@@ -134,7 +135,7 @@ def enqueue_job(job: Job, *, from_id: int = 0) -> int:
     enqueued = uuid.uuid4().hex[:12]
     count = 0
     with transaction.atomic():
-        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
+        for batch in batched(ids, work.units_per_batch):
             queue_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=f"{enqueued}-{batch[0]}")
             count += 1
     if count == 0:
