@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone as django_timezone
 
@@ -273,7 +273,7 @@ def correct_capture_times(*, user, file_ids, correction: Correction) -> Outcome:
         outcome.change = change
         for item in outcome.evidence.values():
             item["change"] = change.id
-        _write(outcome.after, adding=outcome.evidence)
+        _write(outcome.after, outcome.evidence)
         _record(change.id, outcome.before, outcome.after)
     return outcome
 
@@ -317,9 +317,10 @@ def _values_of(row: dict) -> dict:
 
 
 def _recorded(before: dict) -> dict:
-    """What an entry keeps of the values a change replaced. Not the evidence: undo gets that back
-    by taking the change's own item out of the file's evidence."""
-    return {**before, "captured_at": before["captured_at"].isoformat() if before["captured_at"] else None}
+    """What an entry keeps of the values a change replaced, for undo to read in the database. Not
+    the evidence: undo gets that back by taking the change's own item out of the file's evidence."""
+    at = before["captured_at"]
+    return {**before, "captured_at": at.astimezone(UTC).isoformat() if at else None}  # UTC: _recorded_value
 
 
 def _follow_the_picture(rows: list[dict], outcome: Outcome) -> None:
@@ -360,42 +361,66 @@ def _shown(row: dict) -> str | None:
     return value.isoformat() if value else None
 
 
-def _write(values_by_file: dict[int, dict], *, adding: dict[int, dict] | None = None, undoing: int | None = None) -> None:
-    """The files' capture values, and their evidence `adding` each file its item or `undoing` (taking
-    out the item of) a change, in a few statements of ROWS files each: `UPDATE … FROM (VALUES …)`,
-    which SQLite (3.33+) and PostgreSQL both run. Django's bulk_update builds a CASE expression
-    per file and field, and took 50 s for 10,000 files here; reading each file's evidence to write
-    it back with one item more or less was half of what was left."""
+def _write(values_by_file: dict[int, dict], items: dict[int, dict]) -> None:
+    """The files' capture values, and each its item added to its evidence, in a few statements of
+    ROWS files each: `UPDATE … FROM (VALUES …)`, which SQLite (3.33+) and PostgreSQL both run.
+    Django's bulk_update builds a CASE expression per file and field, and took 50 s for 10,000
+    files here; reading each file's evidence to write it back one item longer was half of what
+    was left."""
     quote = connection.ops.quote_name
     fields = [File._meta.get_field(name) for name in CAPTURE_VALUES]
     adapters = [(f.name, _adapter(f)) for f in fields]
     table = quote(File._meta.db_table)
     column = quote(File._meta.get_field("capture_evidence").column)
     assignments = [f"{quote(f.column)} = {_typed(f'v.column{n + 2}', f)}" for n, f in enumerate(fields)]
-    if adding is not None:
-        evidence = _ADD_ITEM[connection.vendor].format(evidence=f"{table}.{column}", item=f"v.column{len(fields) + 2}")
-        taking_out = []
-    else:
-        evidence = _TAKE_OUT[connection.vendor].format(evidence=f"{table}.{column}")
-        taking_out = [undoing]
-    assignments.append(f"{column} = {evidence}")
-    width = len(fields) + 1 + (adding is not None)
-    row = "(" + ", ".join(["%s"] * width) + ")"
-    items = list(values_by_file.items())
-    for start in range(0, len(items), ROWS):
-        part = items[start : start + ROWS]
-        params = list(taking_out)
+    added = _ADD_ITEM[connection.vendor].format(evidence=f"{table}.{column}", item=f"v.column{len(fields) + 2}")
+    assignments.append(f"{column} = {added}")
+    row = "(" + ", ".join(["%s"] * (len(fields) + 2)) + ")"
+    files = list(values_by_file.items())
+    for start in range(0, len(files), ROWS):
+        part = files[start : start + ROWS]
+        params = []
         for file_id, values in part:
             params.append(file_id)
             params.extend(adapt(values[name]) for name, adapt in adapters)
-            if adding is not None:
-                params.append(json.dumps(adding[file_id]))
+            params.append(json.dumps(items[file_id]))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {', '.join([row] * len(part))}) AS v "
                 f"WHERE {table}.id = {_typed('v.column1', File._meta.pk)}",
                 params,
             )
+
+
+def _restore(change_id: int, file_ids: list[int]) -> None:
+    """The values the change's entries recorded, back on those files, and the change's item taken
+    out of their evidence, in one statement that reads them from the entries."""
+    if not file_ids:
+        return
+    quote = connection.ops.quote_name
+    table, entries = quote(File._meta.db_table), quote(CaptureTimeChangeEntry._meta.db_table)
+    column = quote(File._meta.get_field("capture_evidence").column)
+    before = f"{entries}.{quote('before')}"
+    assignments = [f"{quote(f.column)} = {_recorded_value(before, f)}" for f in map(File._meta.get_field, CAPTURE_VALUES)]
+    assignments.append(f"{column} = {_TAKE_OUT[connection.vendor].format(evidence=f'{table}.{column}')}")
+    listed = _listed(file_ids, File._meta.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(assignments)} FROM {entries} WHERE {entries}.change_id = %s "
+            f"AND {table}.id = {entries}.file_id AND {table}.id IN ({listed.sql})",
+            [change_id, change_id, *listed.params],
+        )
+
+
+def _recorded_value(before: str, field) -> str:
+    """SQL for the value of `field` an entry's `before` (JSON, written by _recorded) holds."""
+    if connection.vendor == "postgresql":
+        return f"CAST({before} ->> '{field.name}' AS {field.db_type(connection)})"
+    value = f"json_extract({before}, '$.{field.name}')"
+    if field.get_internal_type() == "DateTimeField":
+        # "2009-07-14T10:02:00+00:00" as Django keeps it in SQLite: "2009-07-14 10:02:00".
+        return f"replace(substr({value}, 1, length({value}) - 6), 'T', ' ')"
+    return value
 
 
 # SQLite allows 32,766 parameters a statement: 3,000 files of 9 values. Fewer, larger statements
@@ -496,25 +521,20 @@ def undo_change(*, user, change_id: int) -> tuple[list[int], list[int]]:
             raise NotFound(f"No change {change_id}.")
         if change.undone_at is not None:
             raise CorrectionRefused(f"Change {change_id} was already undone.")
-        touched_later = set(
-            CaptureTimeChangeEntry.objects.filter(
-                file_id__in=change.entries.values("file_id"), change_id__gt=change.id, change__undone_at__isnull=True
-            ).values_list("file_id", flat=True)
+        # A file goes back when it still shows what the change set and no later change (not
+        # undone) touched it; the database decides, from the entries, without a row in Python.
+        later = CaptureTimeChangeEntry.objects.filter(
+            file_id=OuterRef("file_id"), change_id__gt=change.id, change__undone_at__isnull=True
         )
-        entries = change.entries.order_by("id").values_list(
-            "file_id", "before", "after_at", "after_offset", "after_precision",
-            "file__captured_at", "file__capture_offset", "file__capture_precision",
-        )  # fmt: skip
-        restored, kept, values = [], [], {}
-        for file_id, before, *after, at, offset, precision in entries:
-            if file_id in touched_later or (at, offset, precision) != tuple(after):
-                kept.append(file_id)
-                continue
-            before = _values_of(before)
-            before["captured_at"] = datetime.fromisoformat(before["captured_at"]) if before["captured_at"] else None
-            values[file_id] = before
-            restored.append(file_id)
-        _write(values, undoing=change.id)
+        untouched = Q(
+            file__captured_at=F("after_at"), file__capture_offset=F("after_offset"),
+            file__capture_precision=F("after_precision"),
+        ) & ~Exists(later)  # fmt: skip
+        entries = change.entries.order_by("id").annotate(untouched=ExpressionWrapper(untouched, BooleanField()))
+        restored, kept = [], []
+        for file_id, restorable in entries.values_list("file_id", "untouched"):
+            (restored if restorable else kept).append(file_id)
+        _restore(change.id, restored)
         change.undone_at, change.undone_by = django_timezone.now(), user
         change.save(update_fields=["undone_at", "undone_by"])
     return restored, kept
@@ -569,7 +589,7 @@ def apply_earlier_corrections(file_ids: list[int]) -> list[int]:
             "capture_offset_known": e["file__capture_offset_known"],
         }  # fmt: skip
         by_change.setdefault(e["change_id"], {})[row["id"]] = _values_of(row)
-    _write(updates, adding=items)
+    _write(updates, items)
     for change_id, before in by_change.items():
         _record(change_id, before, updates)
     return list(updates)
