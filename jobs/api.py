@@ -155,12 +155,16 @@ def _add_to_job(request, stored) -> Job:
 
 @api_view("POST")
 def import_path(request):
-    path = _json_body(request).get("path")
+    body = _json_body(request)
+    path = body.get("path")
     if not isinstance(path, str) or not path.strip():
         return error(400, 'Send the folder as JSON: {"path": "/absolute/path/to/photos"}.')
+    skip_known = body.get("skip_known", False)
+    if not isinstance(skip_known, bool):
+        return error(400, "skip_known must be true or false.")
     try:
         folder = folder_in_import_roots(Path(path))
-        job = create_path_job(path=folder, owner=request.user)
+        job = create_path_job(path=folder, owner=request.user, skip_known=skip_known)
     except ImportForbidden as e:
         return error(403, str(e))
     except ImportRefused as e:

@@ -19,6 +19,8 @@ def job_dict(job: Job) -> dict:
         "progress_total": job.progress_total,
         "progress_percent": job.progress_percent,
         "error_count": job.error_count,
+        "already_imported_count": job.already_imported_count,
+        "skip_known": job.skip_known,
         "created_at": _time(job.created_at),
         "started_at": _time(job.started_at),
         "completed_at": _time(job.completed_at),
@@ -52,6 +54,9 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
         "error": file["error"],
         "companion_id": file["companion_id"],
+        # Already in the owner's library, from an earlier job: that job's file.
+        "already_imported": file["earlier_import_id"] is not None,
+        "already_imported_from": file["earlier_import_id"],
     }
 
 

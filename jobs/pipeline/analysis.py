@@ -13,6 +13,7 @@ from jobs.pipeline.errors import MediaError
 from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
 from jobs.pipeline.perceptual import MAKE, MODEL, camera_name, fingerprint, shot_identity
+from jobs.pipeline.picture_identity import photo_identity
 from jobs.pipeline.thumbnails import render_thumbnail
 from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
 from jobs.pipeline.video import probe_video
@@ -30,6 +31,7 @@ class Analysis:
     shot: str = ""
     capture: CaptureTime | None = None
     fingerprint: str = ""
+    picture_sha256: str = ""  # the picture data's own hash (jobs.pipeline.picture_identity)
     thumbnail: bytes | None = None  # WebP
     error: str = ""
 
@@ -48,10 +50,12 @@ def analyse(
     file_modified: datetime | None = None,
     client_modified: datetime | None = None,
     sidecars: bool = True,
+    digest: tuple[str, int] | None = None,
 ) -> Analysis:
     """Everything we learn about one file. A file that cannot be decoded still gets its hash,
-    size and whatever capture time its name, folder and dates tell, with the error recorded."""
-    sha256, size = sha256_of(path)
+    size and whatever capture time its name, folder and dates tell, with the error recorded.
+    `digest` is the file's (sha256, size) when the caller has hashed it already."""
+    sha256, size = digest or sha256_of(path)
     result = Analysis(sha256=sha256, size=size)
     clues = {
         "name": name,
@@ -84,6 +88,7 @@ def analyse(
             result.shot = shot_identity(photo.exif) or ""
             clues["exif"], clues["xmp"], clues["iptc"] = photo.exif, photo.xmp, photo.iptc
             image = photo.reduced
+            result.picture_sha256 = photo_identity(path, media_type.mime_type, image, (photo.width, photo.height)) or ""
         if image is not None:
             result.thumbnail = render_thumbnail(image)
             result.fingerprint = fingerprint(image)

@@ -60,14 +60,14 @@ def refresh_near_groups() -> None:
     rows = (
         File.objects.filter(status__in=GROUPED_STATUSES)
         .exclude(perceptual_hash="")
-        .values_list("id", "perceptual_hash", "sha256", "shot")
+        .values_list("id", "perceptual_hash", "sha256", "shot", "picture_sha256", "companion_id")
         .iterator(chunk_size=5000)
     )
     # A fingerprint of another length was made by an earlier version; the file is compared again
     # once it is processed anew.
     pictures = [
-        Picture(id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None)
-        for file_id, fingerprint, sha256, shot in rows
+        Picture(id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None, picture=picture or None, companion=companion)
+        for file_id, fingerprint, sha256, shot, picture, companion in rows
         if len(fingerprint) == FINGERPRINT_LENGTH
     ]
     found = {group.key: {m.id: m.byte_identical for m in group.members} for group in group_near_duplicates(pictures)}

@@ -32,8 +32,9 @@ class StoredUpload:
     client_modified_at: datetime | None = None
 
 
-def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
-    """A job for every photo and video below a server folder, left where they are."""
+def create_path_job(*, path: Path, owner=None, enqueue: bool = True, skip_known: bool = False) -> Job:
+    """A job for every photo and video below a server folder, left where they are. With
+    `skip_known`, files the owner's library holds already are not decoded again (jobs.services.library)."""
     if not path.is_absolute():
         raise ImportRefused(f"The path must be absolute: {path}")
     try:
@@ -43,7 +44,7 @@ def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
     if not root.is_dir():
         raise ImportRefused(f"Not a folder: {path}")
     with transaction.atomic():
-        job = Job.objects.create(kind=Job.Kind.PATH, source_path=str(root), owner=owner)
+        job = Job.objects.create(kind=Job.Kind.PATH, source_path=str(root), owner=owner, skip_known=skip_known)
         files = (
             File(job=job, original_name=p.name, path=str(p), folder=folder) for p, folder in media_files(root)
         )

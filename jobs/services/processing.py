@@ -24,6 +24,8 @@ from django_q.tasks import async_task
 from PIL import Image
 
 from jobs.models import File, Job
+from jobs.pipeline.hashing import sha256_of
+from jobs.services.library import Known, earlier_import, known_file
 from jobs.storage import local_path, save_thumbnail
 
 if TYPE_CHECKING:
@@ -38,8 +40,11 @@ FLUSH_SECONDS = 2.0
 RESULT_FIELDS = [
     "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
     "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
-    "capture_evidence", "capture_conflict", "capture_precision", "perceptual_hash", "thumbnail",
+    "capture_evidence", "capture_conflict", "capture_precision", "perceptual_hash", "picture_sha256",
+    "thumbnail", "earlier_import_id",
 ]  # fmt: skip
+# What a file of a skip_known job takes from its earlier import: every result but its own state.
+KNOWN_FIELDS = [name for name in RESULT_FIELDS if name not in ("status", "processed_at", "error", "thumbnail", "earlier_import_id")]
 
 
 def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> None:
@@ -109,14 +114,21 @@ def load_pipeline():
     return analysis
 
 
-def analyse_file(file: File) -> "Analysis | str":
-    """The file's analysis, or the error that kept it from being read at all."""
+def analyse_file(file: File) -> "Analysis | Known | str":
+    """The file's analysis, the earlier import whose results it takes (a skip_known job's file
+    the owner's library holds already), or the error that kept it from being read at all."""
     is_path = file.job.kind == Job.Kind.PATH
     try:
         with local_path(file) as path:
+            digest = None
+            if file.job.skip_known:
+                digest = sha256_of(path)
+                if (known := known_file(job=file.job, sha256=digest[0])) is not None:
+                    return known
             file_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) if is_path else None
             return load_pipeline().analyse(
                 path,
+                digest=digest,
                 name=file.original_name,
                 folders=tuple(file.folder.split("/")) if file.folder else (),
                 zone=ZoneInfo(settings.TIME_ZONE),
@@ -144,11 +156,14 @@ class Results:
         self.pending: list[File] = []
         self.since = time.monotonic()
 
-    def add(self, file: File, *, analysis: "Analysis | str | None" = None, failure: str = "") -> None:
+    def add(self, file: File, *, analysis: "Analysis | Known | str | None" = None, failure: str = "") -> None:
         if isinstance(analysis, str):
             failure = analysis
+        elif isinstance(analysis, Known):
+            _take_known(file, analysis)
         elif analysis is not None:
             _apply(file, analysis)
+            file.earlier_import = earlier_import(job=file.job, sha256=file.sha256)
         if failure:
             file.error = failure
         file.status = File.Status.FAILED if file.error else File.Status.DONE
@@ -161,7 +176,7 @@ class Results:
         self.since = time.monotonic()
         if not self.pending:
             return
-        written = errors = 0
+        written = errors = known = 0
         with transaction.atomic():
             for file in self.pending:
                 # Written only while the file is still this batch's, so that a result is written
@@ -171,9 +186,11 @@ class Results:
                 ):
                     written += 1
                     errors += file.status == File.Status.FAILED
+                    known += file.earlier_import_id is not None
             Job.objects.filter(id=self.job_id).update(
                 progress_current=F("progress_current") + written,
                 error_count=F("error_count") + errors,
+                already_imported_count=F("already_imported_count") + known,
                 last_progress_at=timezone.now(),
             )
         self.pending = []
@@ -200,11 +217,26 @@ def _apply(file: File, analysis: "Analysis") -> None:
     file.capture_precision = File.Precision.SECOND if capture.value else ""
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
+    file.picture_sha256 = analysis.picture_sha256
     if analysis.thumbnail:
         try:
             file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
         except OSError as e:
             # The file fails with the reason, and retrying failed files redoes it once there is room.
+            file.error = _storage_error(e, "the thumbnail could not be stored")
+
+
+def _take_known(file: File, known: Known) -> None:
+    """The earlier import's results as they are, and a copy of its thumbnail under this file's own
+    name, so that deleting either job leaves the other's whole."""
+    for name in KNOWN_FIELDS:
+        setattr(file, name, getattr(known.earlier, name))
+    file.earlier_import = known.earlier
+    file.error = ""
+    if known.thumbnail:
+        try:
+            file.thumbnail.name = save_thumbnail(file, known.thumbnail)
+        except OSError as e:
             file.error = _storage_error(e, "the thumbnail could not be stored")
 
 
@@ -260,11 +292,17 @@ def finish_job_if_done(job_id: int) -> bool:
         ~Exists(unfinished), id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]
     ).update(status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now))
     if completed:
-        # Library-wide regrouping is a task of its own, so a batch's worker never waits for it.
-        transaction.on_commit(
-            lambda: async_task("jobs.tasks.refresh_duplicate_groups", job_id, task_name=f"job {job_id} duplicates")
-        )
+        queue_regrouping(job_id)
     return bool(completed)
+
+
+def queue_regrouping(job_id: int) -> None:
+    """Bring the library's duplicate groups up to date with a job that ended, in whatever state:
+    a cancelled job's files are in the library as much as a completed job's. Regrouping is a task
+    of its own, so neither a batch's worker nor a request waits for it."""
+    transaction.on_commit(
+        lambda: async_task("jobs.tasks.refresh_duplicate_groups", job_id, task_name=f"job {job_id} duplicates")
+    )
 
 
 def _unfinished_files(job: Job, first_id: int, last_id: int) -> list[File]:

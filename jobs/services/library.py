@@ -1,0 +1,48 @@
+"""The owner's library: every job of one owner, seen as one collection.
+
+A file whose SHA-256 an earlier job of the same owner holds, done, is *already imported*; it keeps
+its place in its own job (nothing is hidden or skipped from the listing) and points at the earlier
+file. With the job's `skip_known`, such a file is not decoded again: it takes the earlier file's
+results as they are (capture time with its evidence and any correction, dimensions, fingerprint,
+picture identity) and a copy of its thumbnail. Jobs without an owner (`import_path` without
+`--user`) are one owner of their own."""
+
+from dataclasses import dataclass
+
+from django.core.files.storage import default_storage
+
+from jobs.models import File, Job
+
+
+@dataclass(frozen=True)
+class Known:
+    """An earlier import of the same bytes, and its thumbnail to copy."""
+
+    earlier: File
+    thumbnail: bytes | None
+
+
+def earlier_import(*, job: Job, sha256: str) -> File | None:
+    """The first file with these bytes done in an earlier job of the job's owner."""
+    if not sha256:
+        return None
+    return (
+        File.objects.filter(sha256=sha256, status=File.Status.DONE, job_id__lt=job.id, job__owner_id=job.owner_id)
+        .order_by("id")
+        .first()
+    )
+
+
+def known_file(*, job: Job, sha256: str) -> Known | None:
+    """The earlier import whose results a file of a skip_known job takes, or None when there is
+    none, or its thumbnail is gone (the file is then analysed, which makes one anew)."""
+    earlier = earlier_import(job=job, sha256=sha256)
+    if earlier is None:
+        return None
+    if not earlier.thumbnail:
+        return Known(earlier, None)
+    try:
+        with default_storage.open(earlier.thumbnail.name, "rb") as thumbnail:
+            return Known(earlier, thumbnail.read())
+    except FileNotFoundError:
+        return None
