@@ -3,6 +3,7 @@ survive regrouping."""
 
 import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,45 @@ def test_not_duplicates_on_a_near_group_survives_importing_the_copy_again(corpus
     assert again.files.count() == 3
     # The two byte-identical copies of the small one are marked so.
     assert sorted(again.members.values_list("identical", flat=True)) == [False, True, True]
+
+
+@pytest.mark.django_db
+def test_copies_that_differ_in_metadata_alone_join_their_shot(copy_media):
+    folder = copy_media(*BURST)
+    # A time-zone fix and stripped EXIF, made with exiftool as people make them, of the first frame.
+    first_frame = folder / Path(BURST[0]).name
+    for name, arguments in {"zone-fixed.jpg": ["-AllDates+=1"], "stripped.jpg": ["-all="]}.items():
+        shutil.copy2(first_frame, folder / name)
+        subprocess.run(["exiftool", "-q", "-q", "-overwrite_original", *arguments, str(folder / name)], check=True)
+
+    job = import_folder(folder)
+
+    files = {file.original_name: file for file in job.files.all()}
+    assert files["zone-fixed.jpg"].shot != files["IMG_3580.JPG"].shot and not files["stripped.jpg"].shot
+    assert len({file.picture_sha256 for file in files.values()}) == 3  # the three frames
+    (group,) = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR)
+    # The first frame's copies are its group; the other two frames of the burst stay apart.
+    assert sorted(group.files.values_list("original_name", flat=True)) == [
+        "IMG_3580.JPG", "stripped.jpg", "zone-fixed.jpg"
+    ]  # fmt: skip
+    assert group.key == files["IMG_3580.JPG"].sha256
+
+
+@pytest.mark.django_db
+def test_a_cancelled_jobs_files_join_the_library_groups(corpus, copy_media, api, alice, django_capture_on_commit_callbacks):
+    import_folder(copy_media(PLAIN, into="first") / "first")
+    job = create_path_job(path=copy_media(PLAIN_COPY, PHOTO, into="second") / "second", owner=alice, enqueue=False)
+    # One file done when the person cancels; the other never will be.
+    copy = job.files.get(original_name=Path(PLAIN_COPY).name)
+    job.files.filter(id=copy.id).update(status=File.Status.DONE, sha256=sha256(corpus, PLAIN))
+    Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, progress_current=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(alice).post(f"/api/jobs/{job.id}/control", {"action": "cancel"}).status_code == 200
+    queued = [row.task for row in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in queued] == [("jobs.tasks.refresh_duplicate_groups", (job.id,))]
+    refresh_duplicate_groups(job=job)  # what the cluster runs for that task
+
+    assert exact_groups()[sha256(corpus, PLAIN)] == sorted(
+        [str(copy_media(PLAIN, into="first") / "first" / "plain.jpg"), copy.path]
+    )
