@@ -190,6 +190,9 @@ class File(models.Model):
         related_name="+",
         help_text="The file of an earlier job of the same owner with the same SHA-256: this one was already imported.",
     )
+    content_identifier = models.CharField(
+        max_length=64, blank=True, help_text="Apple's content identifier, shared by a Live Photo's picture and video."
+    )
     perceptual_hash = models.CharField(max_length=64, blank=True)
     picture_sha256 = models.CharField(
         max_length=64,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 
 from jobs.pipeline import formats
+from jobs.pipeline.companions import apple_content_identifier, video_content_identifier
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
@@ -32,6 +33,7 @@ class Analysis:
     capture: CaptureTime | None = None
     fingerprint: str = ""
     picture_sha256: str = ""  # the picture data's own hash (jobs.pipeline.picture_identity)
+    content_identifier: str = ""  # Apple's: ties a Live Photo's picture to its video
     thumbnail: bytes | None = None  # WebP
     error: str = ""
 
@@ -80,12 +82,14 @@ def analyse(
             result.width, result.height, result.duration = video.width, video.height, video.duration
             result.camera = camera_name(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))
             clues["video_tags"] = {**clues["video_tags"], **video.tags}
+            result.content_identifier = video_content_identifier(video.tags)
             image = video.poster
         else:
             photo = open_photo(path)
             result.width, result.height = photo.width, photo.height
             result.camera = camera_name(photo.exif.get(MAKE), photo.exif.get(MODEL))
             result.shot = shot_identity(photo.exif) or ""
+            result.content_identifier = apple_content_identifier(photo.exif)
             clues["exif"], clues["xmp"], clues["iptc"] = photo.exif, photo.xmp, photo.iptc
             image = photo.reduced
             result.picture_sha256 = photo_identity(path, media_type.mime_type, image, (photo.width, photo.height)) or ""

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from jobs.batching import batched
 from jobs.models import DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
+from jobs.services.library import pair_companions
 
 # A file that failed to decode still has its bytes hashed, and those bytes can be duplicated.
 GROUPED_STATUSES = (File.Status.DONE, File.Status.FAILED)
@@ -27,8 +28,11 @@ class DecisionRefused(Exception):
 
 
 def refresh_duplicate_groups(*, job: Job | None = None) -> None:
-    """Regroup after a job finished (or, without a job, the whole library): the exact groups of
-    the job's files, then the library's near groups."""
+    """Regroup after a job ended (or, without a job, the whole library): the job's pairs first
+    (companions are never duplicates of each other), the exact groups of its files, then the
+    library's near groups."""
+    if job is not None:
+        pair_companions(job=job)
     refresh_exact_groups(job=job)
     refresh_near_groups()
 

@@ -5,11 +5,15 @@ its place in its own job (nothing is hidden or skipped from the listing) and poi
 file. With the job's `skip_known`, such a file is not decoded again: it takes the earlier file's
 results as they are (capture time with its evidence and any correction, dimensions, fingerprint,
 picture identity) and a copy of its thumbnail. Jobs without an owner (`import_path` without
-`--user`) are one owner of their own."""
+`--user`) are one owner of their own.
+
+Files that are one shot in two (a Live Photo's picture and video, a RAW and its JPEG) are each
+other's companion, found when the job ends."""
 
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
+from django.db import transaction
 
 from jobs.models import File, Job
 
@@ -46,3 +50,27 @@ def known_file(*, job: Job, sha256: str) -> Known | None:
             return Known(earlier, thumbnail.read())
     except FileNotFoundError:
         return None
+
+
+def pair_companions(*, job: Job) -> int:
+    """Record the Live Photo and RAW+JPEG pairs among the job's done files (jobs.pipeline.companions)
+    as each other's companion; returns how many pairs. Run when the job ends, before regrouping,
+    so that the halves of a pair are never a duplicate group of each other."""
+    from jobs.pipeline.companions import Half, find_pairs
+
+    rows = File.objects.filter(job=job, status=File.Status.DONE).values_list(
+        "id", "folder", "original_name", "mime_type", "captured_at", "shot", "content_identifier"
+    )
+    halves = [
+        Half(id_, folder, name, mime_type.startswith("video/"), captured_at, shot, identifier)
+        for id_, folder, name, mime_type, captured_at, shot, identifier in rows.iterator(chunk_size=5000)
+    ]
+    pairs = find_pairs(halves)
+    with transaction.atomic():
+        File.objects.filter(job=job, companion__isnull=False).update(companion=None)
+        File.objects.bulk_update(
+            [File(id=a, companion_id=b) for a, b in pairs] + [File(id=b, companion_id=a) for a, b in pairs],
+            ["companion"],
+            batch_size=500,
+        )
+    return len(pairs)

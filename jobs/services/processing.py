@@ -41,7 +41,7 @@ RESULT_FIELDS = [
     "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
     "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
     "capture_evidence", "capture_conflict", "capture_precision", "perceptual_hash", "picture_sha256",
-    "thumbnail", "earlier_import_id",
+    "content_identifier", "thumbnail", "earlier_import_id",
 ]  # fmt: skip
 # What a file of a skip_known job takes from its earlier import: every result but its own state.
 KNOWN_FIELDS = [name for name in RESULT_FIELDS if name not in ("status", "processed_at", "error", "thumbnail", "earlier_import_id")]
@@ -218,6 +218,7 @@ def _apply(file: File, analysis: "Analysis") -> None:
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
     file.picture_sha256 = analysis.picture_sha256
+    file.content_identifier = _storable(analysis.content_identifier)
     if analysis.thumbnail:
         try:
             file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
