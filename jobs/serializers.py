@@ -36,6 +36,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "id": file["id"],
         "filename": file["original_name"],
         "path": file_path(file, job=job),
+        "folder": file["folder"],
+        "job_id": job.id,
         "status": file["status"],
         # The capture time in its own offset: the file's, or MEDIAIMPORT_TIME_ZONE's when the
         # file tells none.
@@ -80,7 +82,13 @@ def file_path(file: dict, *, job: Job) -> str:
 
 
 def duplicate_group_dict(*, kind: str, key: str, files: list[dict], job: Job) -> dict:
-    return {"kind": kind, "key": key, "files": [file_dict(f, job=job) for f in files]}
+    return {"kind": kind, "key": key, "name": group_name(files[0]), "files": [file_dict(f, job=job) for f in files]}
+
+
+def group_name(first: dict) -> str:
+    """What a person calls a duplicate group: its first file's name and folder, so that ten
+    groups of `empty_gps.jpg` look-alikes can be told apart."""
+    return f"{first['original_name']} in {first['folder']}" if first["folder"] else first["original_name"]
 
 
 def _time(value: datetime | None) -> str | None:
