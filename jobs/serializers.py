@@ -56,6 +56,7 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
         "error": file["error"],
         "companion_id": file["companion_id"],
+        "companion_name": file["companion__original_name"],
         # Already in the owner's library, from an earlier job: that job's file.
         "already_imported": file["earlier_import_id"] is not None,
         "already_imported_from": file["earlier_import_id"],

@@ -85,6 +85,9 @@ export class JobView {
     $("#job-files").textContent = `${job.progress_current.toLocaleString()} / ${job.progress_total.toLocaleString()}`;
     $("#job-errors").textContent = job.error_count.toLocaleString();
     $("#job-errors").classList.toggle("bad", job.error_count > 0);
+    const known = job.already_imported_count || 0;
+    $("#job-library").hidden = !known;
+    $("#job-library").textContent = `${known.toLocaleString()} already in your library`;
     const rate = isFinished(job) ? averageRate(job) : this.rate();
     $("#job-rate").textContent = rate ? `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} files/s` : "–";
     const recent = this.rate();
