@@ -202,12 +202,16 @@ def _build_one(job: tuple[Path, Path, int, Original]) -> list[Sample]:
     for name, arguments in METADATA_VARIANTS.items():
         target = folder / (name + copy.suffix)
         shutil.copyfile(copy, target)
-        subprocess.run(
+        written = subprocess.run(
             ["exiftool", "-q", "-q", "-m", "-overwrite_original", *arguments, str(target)],
-            check=True,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        samples.append(Sample(target, photo.path, photo.picture, name, _sha256(target)))
+        # exiftool refuses to write a few damaged files (an unreadable InteropIFD): no such copy.
+        if written.returncode == 0:
+            samples.append(Sample(target, photo.path, photo.picture, name, _sha256(target)))
+        else:
+            target.unlink()
     return samples
 
 

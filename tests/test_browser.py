@@ -363,3 +363,29 @@ def test_a_library_job_shows_known_files_pairs_and_paged_named_groups(page, alic
     page.wait_for_function("document.querySelectorAll('#dup-exact .dup-group').length === 30")
     assert page.locator("#dup-near").inner_text() == "No look-alikes."
     screenshot(page, "library-duplicates", full_page=False)
+
+
+def test_the_consoles_file_list_fits_a_laptop_screen(page, staff):
+    job = Job.objects.create(owner=staff, kind=Job.Kind.PATH, status=Job.Status.COMPLETED)
+    taken = datetime(2021, 6, 1, 10, 0, 0, 123000, tzinfo=UTC)
+    File.objects.bulk_create(
+        File(
+            job=job, original_name=f"IMG-20210601-WA{n:04}-a-rather-long-name-from-a-messenger.jpeg",
+            path=f"/photos/Family archive/2021/Holidays in the mountains/WhatsApp Images/IMG-20210601-WA{n:04}.jpeg",
+            folder="Family archive/2021/Holidays in the mountains/WhatsApp Images", status=File.Status.FAILED,
+            confidence=File.Confidence.MEDIUM, captured_at=taken, capture_offset=120,
+            capture_source="filename:whatsapp", size=2_345_678, width=4032, height=3024,
+            error="Image is damaged or truncated: broken data stream when reading image file at byte 1,234,567 of 2,345,678",
+        )
+        for n in range(20)
+    )  # fmt: skip
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, staff)
+    page.goto("/admin/jobs/file/")
+
+    page.locator("#result_list").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no sideways scrolling
+    row = page.locator("#result_list tbody tr").first
+    for shown in ("2.2\xa0MB", "4032 × 3024", "broken data stream"):
+        assert shown in row.inner_text()
+    screenshot(page, "console-files", full_page=False)

@@ -28,12 +28,13 @@ class JobAdmin(ConsoleAdmin):
     show_full_result_count = False
     actions = ["pause", "resume", "cancel", "retry_failed"]
     fieldsets = [
-        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure"]}),
+        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "already_imported_count", "skip_known", "failure"]}),
         ("Times", {"fields": ["created_at", "started_at", "completed_at", "duration", "last_progress_at"]}),
         ("Results", {"fields": ["file_list", "duplicate_groups"]}),
     ]
     readonly_fields = [
-        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure", "created_at",
+        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "already_imported_count",
+        "skip_known", "failure", "created_at",
         "started_at", "completed_at", "duration", "last_progress_at", "file_list", "duplicate_groups",
     ]  # fmt: skip
 

@@ -128,6 +128,30 @@ def decide(*, group: DuplicateGroup, keep: File | None, not_duplicates: bool, by
     return group
 
 
+def keep_copies(*, files: Iterable[File], by) -> tuple[list[DuplicateGroup], list[str]]:
+    """Staff's "keep this copy" for many files at once: each file becomes the copy to keep in the
+    groups it is in. A group that two of the files share is left as it was, since only one copy can
+    be kept. Returns the groups decided and the reasons for the ones left alone."""
+    files = list(files)
+    chosen: dict[int, list[File]] = {}
+    for member in DuplicateMember.objects.filter(file__in=files).select_related("group", "file"):
+        chosen.setdefault(member.group_id, []).append(member.file)
+    decided, refused = [], []
+    for group in DuplicateGroup.objects.filter(id__in=chosen).order_by("id"):
+        keep = chosen[group.id]
+        if len(keep) > 1:
+            names = ", ".join(sorted(str(f) for f in keep))
+            refused.append(f"{group}: {names} are all in it; keep one of them.")
+            continue
+        decided.append(decide(group=group, keep=keep[0], not_duplicates=False, by=by))
+    return decided, refused
+
+
+def mark_not_duplicates(*, groups: Iterable[DuplicateGroup], by) -> list[DuplicateGroup]:
+    """Staff's "not duplicates" for many groups at once."""
+    return [decide(group=group, keep=None, not_duplicates=True, by=by) for group in groups]
+
+
 def check_decision(*, group: DuplicateGroup, keep: File | None, not_duplicates: bool) -> None:
     """Raise DecisionRefused, saying why, for a decision that does not fit the group."""
     if keep is not None and not_duplicates:
