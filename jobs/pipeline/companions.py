@@ -22,8 +22,7 @@ from datetime import datetime
 from pathlib import PurePath
 
 from PIL import Image
-
-from jobs.pipeline.perceptual import EXIF_IFD, different_shots
+from PIL.ExifTags import IFD
 
 # A Live Photo's video starts 1.5 s before its picture and lasts 3 s; a camera clock's rounding
 # and the video's own time (its start or its end) leave it within this.
@@ -44,7 +43,7 @@ def apple_content_identifier(exif: Image.Exif | None) -> str:
     the MakerNote's own start."""
     if exif is None:
         return ""
-    note = exif.get_ifd(EXIF_IFD).get(MAKER_NOTE)
+    note = exif.get_ifd(IFD.Exif).get(MAKER_NOTE)
     if not isinstance(note, bytes) or not note.startswith(_APPLE_HEADER) or note[12:14] != b"MM":
         return ""
     count = int.from_bytes(note[14:16], "big")
@@ -123,6 +122,10 @@ def find_pairs(halves: Iterable[Half]) -> list[tuple[int, int]]:
 
 
 def _same_shot(a: Half, b: Half) -> bool:
+    # Imported here: the perceptual module loads numpy and the image hashes, which pairing a job's
+    # files in the import command does not otherwise need.
+    from jobs.pipeline.perceptual import different_shots
+
     return bool(a.shot and b.shot) and not different_shots(a.shot, b.shot)
 
 
