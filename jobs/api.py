@@ -248,7 +248,7 @@ def job_duplicates(request, job: Job):
     if kind != "all":
         kinds = {kind: kinds[kind]}
     if "page" not in request.GET and "per_page" not in request.GET:
-        groups = [duplicate_group_dict(kind=k, key=key, files=f, job=job) for k, find in kinds.items() for key, f in find(job)]
+        groups = [duplicate_group_dict(kind=k, key=key, files=f, job=job) for k, find in kinds.items() for key, f in find(job)]  # fmt: skip
         return JsonResponse({"groups": groups})
     # Paged over groups: the keys first (exact before near), then the files of this page's groups only.
     page, per_page = _paging(request)

@@ -22,7 +22,8 @@ def files_for(user) -> QuerySet[File]:
 LISTED_FIELDS = (
     "id", "original_name", "path", "folder", "status", "captured_at", "capture_offset", "confidence",
     "capture_source", "capture_evidence", "capture_conflict", "sha256", "size", "width", "height",
-    "duration", "mime_type", "thumbnail", "error", "capture_precision", "companion_id", "companion__original_name", "earlier_import_id",
+    "duration", "mime_type", "thumbnail", "error", "capture_precision", "companion_id", "companion__original_name",
+    "earlier_import_id",
 )  # fmt: skip
 
 

@@ -90,7 +90,7 @@ class FileAdmin(ConsoleAdmin):
         """The name, its folder below it (ten empty_gps.jpg are told apart by it), and the other
         half of a pair: the source of the capture time is on the file's own page."""
         pair = format_html('<div class="console-quiet">with {}</div>', file.companion) if file.companion_id else ""
-        known = format_html('<div class="console-quiet">{}</div>', "already in the library") if file.earlier_import_id else ""
+        known = format_html('<div class="console-quiet">{}</div>', "already in the library") if file.earlier_import_id else ""  # fmt: skip
         return format_html(
             '<span class="console-name" title="{}">{}</span><div class="console-quiet console-folder">{}</div>'
             '<div class="console-quiet">{}</div>{}{}',
@@ -108,7 +108,8 @@ class FileAdmin(ConsoleAdmin):
         if file.earlier_import_id is None:
             return "Not in an earlier job of this owner."
         url = reverse("admin:jobs_file_change", args=[file.earlier_import_id])
-        return format_html('<a href="{}">{}</a> in {}', url, file.earlier_import, display.job_link(file.earlier_import.job_id))
+        earlier = file.earlier_import
+        return format_html('<a href="{}">{}</a> in {}', url, earlier, display.job_link(earlier.job_id))
 
     @admin.display(description="companion")
     def companion_link(self, file):
@@ -125,7 +126,8 @@ class FileAdmin(ConsoleAdmin):
         for reason in refused:
             self.message_user(request, reason, messages.WARNING)
         if decided:
-            self.message_user(request, f"{len(decided)} duplicate groups decided: the selected copies are kept.", messages.SUCCESS)
+            decided_text = f"{len(decided)} duplicate groups decided: the selected copies are kept."
+            self.message_user(request, decided_text, messages.SUCCESS)
         elif not refused:
             self.message_user(request, "None of the selected files is in a duplicate group.", messages.WARNING)
 

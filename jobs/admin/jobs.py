@@ -28,7 +28,15 @@ class JobAdmin(ConsoleAdmin):
     show_full_result_count = False
     actions = ["pause", "resume", "cancel", "retry_failed"]
     fieldsets = [
-        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "already_imported_count", "skip_known", "failure"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors",
+                    "already_imported_count", "skip_known", "failure",
+                ]  # fmt: skip
+            },
+        ),
         ("Times", {"fields": ["created_at", "started_at", "completed_at", "duration", "last_progress_at"]}),
         ("Results", {"fields": ["file_list", "duplicate_groups"]}),
     ]

@@ -1,7 +1,7 @@
 """Near-duplicate groups: files that hold the same picture although their bytes differ.
 
-Pure: it takes what the library knows of each picture (id, fingerprint, sha256, capture record)
-and returns the groups; loading and storing them is the caller's business.
+Pure: it takes what the library knows of each picture (id, fingerprint, sha256, capture record,
+picture identity, companion) and returns the groups; loading and storing them is the caller's business.
 
 1. Files with the same picture data (the same `picture` identity: a copy that differs only in
    metadata) or, without one, the same sha256 are one *content*. A group needs two different
@@ -15,8 +15,9 @@ and returns the groups; loading and storing them is the caller's business.
    different shots could be a copy of either: it joins no group rather than maybe the wrong one.
 4. Near pairs are merged into groups in increasing distance, and a merge is refused when it would
    put two different shots into one group (contents none of whose records match), the two
-   halves of a pair (a Live Photo's picture and video, a RAW and its JPEG) or two contents more than MAX_SPREAD bits apart. So a
-   copy joins the one shot it is closest to, and no chain of copies links pictures not alike.
+   halves of a pair (a Live Photo's picture and video, a RAW and its JPEG), or two contents more
+   than MAX_SPREAD bits apart. So a copy joins the one shot it is closest to, and no chain of
+   copies links pictures not alike.
 
 docs/duplicates.md tells how these thresholds were measured and what they achieve.
 """

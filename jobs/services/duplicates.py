@@ -70,7 +70,9 @@ def refresh_near_groups() -> None:
     # A fingerprint of another length was made by an earlier version; the file is compared again
     # once it is processed anew.
     pictures = [
-        Picture(id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None, picture=picture or None, companion=companion)
+        Picture(
+            id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None, picture=picture or None, companion=companion
+        )
         for file_id, fingerprint, sha256, shot, picture, companion in rows
         if len(fingerprint) == FINGERPRINT_LENGTH
     ]

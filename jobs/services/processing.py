@@ -44,7 +44,8 @@ RESULT_FIELDS = [
     "content_identifier", "thumbnail", "earlier_import_id",
 ]  # fmt: skip
 # What a file of a skip_known job takes from its earlier import: every result but its own state.
-KNOWN_FIELDS = [name for name in RESULT_FIELDS if name not in ("status", "processed_at", "error", "thumbnail", "earlier_import_id")]
+OWN_STATE = ("status", "processed_at", "error", "thumbnail", "earlier_import_id")
+KNOWN_FIELDS = [name for name in RESULT_FIELDS if name not in OWN_STATE]
 
 
 def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> None:
