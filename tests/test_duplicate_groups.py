@@ -13,6 +13,7 @@ from django_q.models import OrmQ
 from jobs.models import DuplicateGroup, DuplicateKind, File, Job
 from jobs.services.duplicates import DecisionRefused, decide, refresh_duplicate_groups
 from jobs.services.imports import create_path_job
+from jobs.services import processing
 from jobs.services.processing import finish_job_if_done
 from tests.conftest import manage, wait_for
 from tests.importing import import_folder
@@ -269,3 +270,25 @@ def test_a_cancelled_jobs_files_join_the_library_groups(corpus, copy_media, api,
     assert exact_groups()[sha256(corpus, PLAIN)] == sorted(
         [str(copy_media(PLAIN, into="first") / "first" / "plain.jpg"), copy.path]
     )
+
+
+@pytest.mark.django_db
+def test_files_finished_after_a_cancel_are_regrouped_too(corpus, copy_media, monkeypatch, django_capture_on_commit_callbacks):
+    job = create_path_job(path=copy_media(PLAIN, PLAIN_COPY, PHOTO), enqueue=False)
+    Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING)
+    real_analyse = processing.analyse_file
+
+    def cancelled_while_reading(file):
+        # The person cancels while the first file is being read: it is finished and written.
+        analysis = real_analyse(file)
+        Job.objects.filter(id=job.id).update(status=Job.Status.CANCELLED)
+        return analysis
+
+    monkeypatch.setattr(processing, "analyse_file", cancelled_while_reading)
+    ids = list(job.files.order_by("id").values_list("id", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        processing.process_batch(job_id=job.id, first_id=ids[0], last_id=ids[-1], token="t")
+
+    assert job.files.filter(status=File.Status.DONE).count() == 1
+    queued = [row.task for row in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in queued] == [("jobs.tasks.refresh_duplicate_groups", (job.id,))]

@@ -55,10 +55,13 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     if job is None:
         return
     results = Results(job_id, token)
+    cancelled = False
     try:
         for file in _unfinished_files(job, first_id, last_id):
             if not _claim(file, token):
-                if _job_status(job_id) != Job.Status.RUNNING:
+                status = _job_status(job_id)
+                if status != Job.Status.RUNNING:
+                    cancelled = status == Job.Status.CANCELLED
                     break  # paused or cancelled: stop at this file boundary
                 continue  # another batch has it
             if file.attempts > settings.MEDIAIMPORT_MAX_FILE_ATTEMPTS:
@@ -88,6 +91,10 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
         raise
     finally:
         results.flush()
+    if cancelled and results.written:
+        # The file in hand when the cancel came was written after it: the regrouping that the
+        # cancel queued may have run without it.
+        queue_regrouping(job_id)
     finish_job_if_done(job_id)
 
 
@@ -156,6 +163,7 @@ class Results:
         self.token = token
         self.pending: list[File] = []
         self.since = time.monotonic()
+        self.written = 0  # results written by this batch
 
     def add(self, file: File, *, analysis: "Analysis | Known | str | None" = None, failure: str = "") -> None:
         if isinstance(analysis, str):
@@ -194,6 +202,7 @@ class Results:
                 already_imported_count=F("already_imported_count") + known,
                 last_progress_at=timezone.now(),
             )
+        self.written += written
         self.pending = []
 
 
