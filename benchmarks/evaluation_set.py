@@ -207,12 +207,21 @@ def _build_one(job: tuple[Path, Path, int, Original]) -> list[Sample]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        # exiftool refuses to write a few damaged files (an unreadable InteropIFD): no such copy.
-        if written.returncode == 0:
+        # exiftool refuses to write a few damaged files (an unreadable InteropIFD) and breaks one
+        # (Issue 308.jpg, whose JPEG markers are damaged, loses its start): no such copy.
+        if written.returncode == 0 and _opens(target):
             samples.append(Sample(target, photo.path, photo.picture, name, _sha256(target)))
         else:
             target.unlink()
     return samples
+
+
+def _opens(path: Path) -> bool:
+    try:
+        with Image.open(path, formats=["JPEG", "PNG", "GIF", "HEIF"]):
+            return True
+    except OSError:
+        return False
 
 
 def _sha256(path: Path) -> str:

@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.files.storage import default_storage
+from django_q.models import OrmQ
 
 from jobs.models import File, Job
+from jobs.services.imports import KNOWN_BATCH_FACTOR, create_path_job
 from tests.importing import import_folder
 
 PHOTOS = ("elodie/plain.jpg", "drewnoakes/jpg/Canon EOS 7D.jpg", "drewnoakes/heic/IMG_2927.HEIC")
@@ -117,3 +119,16 @@ def test_import_path_api_takes_skip_known(folder, alice, api, settings):
 
     refused = api(alice).post("/api/import-path", {"path": str(folder), "skip_known": "yes"})
     assert refused.status_code == 400 and "skip_known" in refused.json()["error"]
+
+
+@pytest.mark.django_db
+def test_a_skip_known_job_is_queued_in_larger_batches(folder, settings, django_capture_on_commit_callbacks):
+    settings.MEDIAIMPORT_BATCH_SIZE = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        plain = create_path_job(path=folder)
+    with django_capture_on_commit_callbacks(execute=True):
+        known = create_path_job(path=folder, skip_known=True)
+
+    batches = [row.task["args"][0] for row in OrmQ.objects.all()]
+    assert batches.count(plain.id) == len(PHOTOS) + 1
+    assert batches.count(known.id) == -(-(len(PHOTOS) + 1) // KNOWN_BATCH_FACTOR)

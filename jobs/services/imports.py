@@ -16,6 +16,11 @@ from jobs.models import File, Job
 from jobs.services.processing import finish_job_if_done, queue_batch
 
 BULK_CREATE_SIZE = 1000
+# A skip_known job's files are mostly known ones, hashed and given the earlier results in a few
+# milliseconds each: in batches five times larger, the queue's own cost per batch (measured: a third
+# of a re-import's time at ten files a batch) is paid five times less often. Files that are not known
+# after all still finish far inside the task timeout, fifty to a batch.
+KNOWN_BATCH_FACTOR = 5
 
 
 class ImportRefused(Exception):
@@ -115,7 +120,8 @@ def enqueue_job(job: Job, *, from_id: int = 0) -> int:
     enqueued = uuid.uuid4().hex[:12]
     count = 0
     with transaction.atomic():
-        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
+        size = settings.MEDIAIMPORT_BATCH_SIZE * (KNOWN_BATCH_FACTOR if job.skip_known else 1)
+        for batch in batched(ids, size):
             queue_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=f"{enqueued}-{batch[0]}")
             count += 1
     if count == 0:
