@@ -25,7 +25,7 @@ from PIL import Image
 
 from jobs.models import File, Job
 from jobs.pipeline.hashing import sha256_of
-from jobs.services.library import Known, earlier_import, known_file
+from jobs.services.library import Known, earlier_import_id, known_file
 from jobs.storage import local_path, save_thumbnail
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def analyse_file(file: File) -> "Analysis | Known | str":
             digest = None
             if file.job.skip_known:
                 digest = sha256_of(path)
-                if (known := known_file(job=file.job, sha256=digest[0])) is not None:
+                if (known := known_file(job=file.job, sha256=digest[0], fields=KNOWN_FIELDS)) is not None:
                     return known
             file_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) if is_path else None
             return load_pipeline().analyse(
@@ -172,7 +172,7 @@ class Results:
             _take_known(file, analysis)
         elif analysis is not None:
             _apply(file, analysis)
-            file.earlier_import = earlier_import(job=file.job, sha256=file.sha256)
+            file.earlier_import_id = earlier_import_id(job=file.job, sha256=file.sha256)
         if failure:
             file.error = failure
         file.status = File.Status.FAILED if file.error else File.Status.DONE
@@ -241,8 +241,8 @@ def _take_known(file: File, known: Known) -> None:
     """The earlier import's results as they are, and a copy of its thumbnail under this file's own
     name, so that deleting either job leaves the other's whole."""
     for name in KNOWN_FIELDS:
-        setattr(file, name, getattr(known.earlier, name))
-    file.earlier_import = known.earlier
+        setattr(file, name, known.earlier[name])
+    file.earlier_import_id = known.earlier["id"]
     file.error = ""
     if known.thumbnail:
         try:
