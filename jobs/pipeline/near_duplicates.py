@@ -77,19 +77,22 @@ class NearGroup:
         return tuple(member.id for member in self.members)
 
 
-Shots = frozenset[str]  # the capture records of one content: empty when its files carry none
+Shots = tuple[str, ...]  # the capture records of one content: empty when its files carry none
 
 
-@dataclass
+# Slots and tuples: a library of 100,000 pictures makes 100,000 of these, most with one file, one
+# record and no companion.
+@dataclass(slots=True)
 class _Content:
-    files: list[tuple[int, str]]  # (id, sha256)
+    ids: list[int]
+    sha256: str  # of the first file listed
     fingerprint: str
-    shots: Shots
-    companions: set[int]
+    shots: Shots = ()
+    companions: tuple[int, ...] = ()
+    other_bytes: dict[int, str] | None = None  # id -> sha256 of files whose bytes differ from `sha256`
 
-    @property
-    def first(self) -> tuple[int, str]:
-        return min(self.files)
+    def sha256_of(self, id_: int) -> str:
+        return self.other_bytes.get(id_, self.sha256) if self.other_bytes else self.sha256
 
 
 def group_near_duplicates(
@@ -117,23 +120,22 @@ def _contents(pictures: Iterable[Picture]) -> list[_Content]:
     # A file hashed before picture identities were recorded is known by its bytes' twin's.
     identity_of = {picture.sha256: picture.picture for picture in pictures if picture.picture}
     by_identity: dict[str, _Content] = {}
-    shots: dict[str, set[str]] = {}
     for picture in pictures:
         identity = identity_of.get(picture.sha256) or picture.sha256
         content = by_identity.get(identity)
         if content is None:
-            by_identity[identity] = content = _Content([], picture.fingerprint, frozenset(), set())
-            shots[identity] = set()
-        content.files.append((picture.id, picture.sha256))
+            by_identity[identity] = content = _Content([], picture.sha256, picture.fingerprint)
+        content.ids.append(picture.id)
+        if picture.sha256 != content.sha256:
+            content.other_bytes = {**(content.other_bytes or {}), picture.id: picture.sha256}
+        # A blank record (as a database stores "none") is no record.
+        if picture.shot and picture.shot not in content.shots:
+            content.shots += (picture.shot,)
         if picture.companion is not None:
-            content.companions.add(picture.companion)
-        if picture.shot:  # a blank record (as a database stores "none") is no record
-            shots[identity].add(picture.shot)
-    for identity, content in by_identity.items():
-        content.shots = frozenset(shots[identity])
+            content.companions += (picture.companion,)
     # Ordered by lowest id, so that ties are broken in import order and results do not depend on
     # the order the caller lists the pictures in.
-    return sorted(by_identity.values(), key=lambda content: content.first)
+    return sorted(by_identity.values(), key=lambda content: min(content.ids))
 
 
 def fingerprint_words(fingerprints: list[str]) -> np.ndarray:
@@ -260,7 +262,7 @@ class _Group:
     def __init__(self, content: _Content, index: int):
         self.members = [index]
         self.shots = {content.shots} if content.shots else set()
-        self.files = {id_ for id_, _ in content.files}
+        self.files = set(content.ids)
         self.companions = set(content.companions)
 
     def takes(self, other: "_Group") -> None:
@@ -297,12 +299,13 @@ def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) 
             group_of[content] = a
         a.takes(b)
     merged = [sorted(group.members) for group in {id(group): group for group in group_of.values()}.values()]
-    alone = [[i] for i in range(len(contents)) if i not in group_of]
-    return sorted(members for members in merged + alone if len(members) > 1 or _differ_in_bytes(contents[members[0]]))
+    merged = [members for members in merged if len(members) > 1 or _differ_in_bytes(contents[members[0]])]
+    alone = [[i] for i, content in enumerate(contents) if i not in group_of and _differ_in_bytes(content)]
+    return sorted(merged + alone)
 
 
 def _differ_in_bytes(content: _Content) -> bool:
-    return any(sha256 != content.files[0][1] for _, sha256 in content.files)
+    return content.other_bytes is not None
 
 
 def _spread(words: np.ndarray, larger: list[int], smaller: list[int]) -> int:
@@ -313,7 +316,7 @@ def _spread(words: np.ndarray, larger: list[int], smaller: list[int]) -> int:
 
 
 def _near_group(contents: list[_Content]) -> NearGroup:
-    files = sorted(file for content in contents for file in content.files)
+    files = sorted((id_, content.sha256_of(id_)) for content in contents for id_ in content.ids)
     copies = Counter(sha256 for _, sha256 in files)
     members = tuple(Member(id=id_, byte_identical=copies[sha256] > 1) for id_, sha256 in files)
     return NearGroup(key=files[0][1], members=members)
