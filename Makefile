@@ -54,7 +54,7 @@ test: $(INSTALLED) exiftool browser
 # missing, run as an unprivileged user in a temporary folder, removed afterwards), including two
 # clusters sharing one job. Needs root or sudo the first time, to install PostgreSQL.
 POSTGRES_TESTS ?= tests/test_postgres.py tests/test_cluster.py tests/test_import_path.py \
-	tests/test_processing_claims.py tests/test_remote_storage.py \
+	tests/test_processing_claims.py tests/test_remote_storage.py tests/test_corrections.py tests/test_review.py \
 	$(wildcard tests/test_api*.py tests/test_control*.py tests/test_uploads.py)
 test-postgres: $(INSTALLED)
 	scripts/with-postgres $(PY) -m pytest $(POSTGRES_TESTS)

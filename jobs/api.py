@@ -1,6 +1,7 @@
 """The JSON API (docs/api.md): thin views that parse the request, call a service or a selector,
 and answer. Every answer is JSON, errors included: `{"error": "..."}` with a 4xx status."""
 
+import csv
 import json
 import math
 from functools import wraps
@@ -10,18 +11,26 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.http import FileResponse, JsonResponse, UnreadablePostError
+from django.http import FileResponse, HttpResponse, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError, TooManyFilesSent
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from jobs import selectors, uploads
+from jobs import review, selectors, uploads
+from jobs.export_plan import DEFAULT_TEMPLATE
 from jobs.models import Confidence, File, Job
 from jobs.pipeline import thumbnails
-from jobs.serializers import duplicate_group_dict, file_dict, job_dict
+from jobs.serializers import duplicate_group_dict, export_entry_dict, file_dict, job_dict
+from jobs.services import corrections, export
 from jobs.services.control import ActionRefused, control_job
 from jobs.services.import_roots import ImportForbidden, folder_in_import_roots
-from jobs.services.imports import ImportRefused, add_uploads_to_job, create_path_job, create_upload_job
+from jobs.services.imports import (
+    ImportRefused,
+    NothingToImport,
+    add_uploads_to_job,
+    create_path_job,
+    create_upload_job,
+)
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -167,6 +176,8 @@ def import_path(request):
         job = create_path_job(path=folder, owner=request.user, skip_known=skip_known)
     except ImportForbidden as e:
         return error(403, str(e))
+    except NothingToImport as e:
+        return error(400, str(e), skipped_count=sum(e.skipped.values()), skipped=e.skipped)
     except ImportRefused as e:
         return error(400, str(e))
     return JsonResponse({"job_id": job.id, "file_count": job.progress_total, "status": "queued"}, status=201)
@@ -217,6 +228,10 @@ def job_files(request, job: Job):
     group_by = request.GET.get("group_by")
     if group_by is not None and group_by != "confidence":
         raise BadRequest("group_by can only be 'confidence'.")
+    needs_review = request.GET.get("needs_review") in ("1", "true")
+    sort = request.GET.get("sort", "id")
+    if sort not in selectors.SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(selectors.SORTS)}.")
     start = (page - 1) * per_page
     if group_by:
         # Each group is paged on its own: page N holds the N-th slice of every group, so the page
@@ -224,7 +239,12 @@ def job_files(request, job: Job):
         counts = selectors.confidence_counts(job)
         shown = [confidence] if confidence else Confidence.values
         groups = {
-            c: [file_dict(f, job=job) for f in selectors.job_files(job, confidence=c, status=status)[start : start + per_page]]
+            c: [
+                file_dict(f, job=job)
+                for f in selectors.job_files(job, confidence=c, status=status, needs_review=needs_review, sort=sort)[
+                    start : start + per_page
+                ]
+            ]
             if c in shown
             else []
             for c in Confidence.values
@@ -232,7 +252,7 @@ def job_files(request, job: Job):
         paging = _page_info(page, per_page, max(counts[c] for c in shown))
         paging["total"] = sum(counts[c] for c in shown)
         return JsonResponse({"groups": groups, "counts": counts, **paging})
-    files = selectors.job_files(job, confidence=confidence, status=status)
+    files = selectors.job_files(job, confidence=confidence, status=status, needs_review=needs_review, sort=sort)
     total = files.count()
     page_files = [file_dict(f, job=job) for f in files[start : start + per_page]]
     return JsonResponse({"files": page_files, **_page_info(page, per_page, total)})
@@ -263,6 +283,99 @@ def job_duplicates(request, job: Job):
     return JsonResponse({"groups": groups, **_page_info(page, per_page, len(keys))})
 
 
+# --- exports ----------------------------------------------------------------------------------
+
+
+@api_view("POST")
+def exports(request):
+    body = _json_body(request)
+    destination = body.get("destination")
+    if not isinstance(destination, str) or not destination.strip():
+        return error(400, 'Send the destination as JSON: {"destination": "/absolute/path/to/collection"}.')
+    job_ids = body.get("job_ids")
+    if job_ids is not None and (
+        not isinstance(job_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in job_ids)
+    ):
+        return error(400, "job_ids must be a list of job ids (whole numbers).")
+    options = {}
+    for name in ("dry_run", "write_metadata", "link"):
+        if name in body:
+            if not isinstance(body[name], bool):
+                return error(400, f"{name} must be true or false.")
+            options[name] = body[name]
+    template = body.get("template") or DEFAULT_TEMPLATE
+    if not isinstance(template, str):
+        return error(400, "template must be a string, e.g. {year}/{year}{month}{day}_{hour}{minute}{second}.")
+    if job_ids:
+        visible = set(selectors.jobs_for(request.user).filter(id__in=job_ids).values_list("id", flat=True))
+        if missing := [i for i in job_ids if i not in visible]:
+            return error(404, f"No job {missing[0]}.")
+    try:
+        folder = export.folder_in_export_roots(Path(destination))
+        job = export.create_export_job(
+            destination=folder, owner=request.user, job_ids=job_ids or None, template=template, **options
+        )
+    except export.ExportForbidden as e:
+        return error(403, str(e))
+    except export.ExportRefused as e:
+        return error(400, str(e))
+    return JsonResponse({"job_id": job.id, "file_count": job.progress_total, "status": "queued"}, status=201)
+
+
+@api_view("GET")
+def export_preview(request):
+    """Where a few of the user's own files would go under a template: the page's live preview."""
+    template = request.GET.get("template") or DEFAULT_TEMPLATE
+    try:
+        placed = export.preview(owner=request.user, template=template)
+    except export.ExportRefused as e:
+        return error(400, str(e))
+    return JsonResponse({"template": template, "entries": placed})
+
+
+@api_view("GET")
+@with_job
+def job_manifest(request, job: Job):
+    if job.kind != Job.Kind.EXPORT:
+        return error(400, f"Job {job.id} is an import; only an export has a manifest.")
+    rows = selectors.export_entries(job)
+    if request.GET.get("format") == "csv":
+        return _manifest_csv(job, rows)
+    page, per_page = _paging(request)
+    total = rows.count()
+    start = (page - 1) * per_page
+    return JsonResponse(
+        {
+            "entries": [export_entry_dict(e) for e in rows[start : start + per_page]],
+            "summary": export.plan_summary(job),
+            **_page_info(page, per_page, total),
+        }
+    )
+
+
+def _manifest_csv(job: Job, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="export-{job.id}-manifest.csv"'
+    writer = csv.writer(response)
+    columns = ["file_id", "source", "destination", "action", "sha256", "written", "duplicate_of", "status", "error", "note"]
+    writer.writerow(columns)
+    for entry in rows.iterator():
+        row = export_entry_dict(entry)
+        row["written"] = " ".join(row["written"])
+        writer.writerow([row[c] if row[c] is not None else "" for c in columns])
+    return response
+
+
+@api_view("POST")
+@with_job
+def job_undo(request, job: Job):
+    try:
+        report = export.undo_export(job=job)
+    except export.ExportRefused as e:
+        return error(400, str(e))
+    return JsonResponse(report.as_dict())
+
+
 # --- files ------------------------------------------------------------------------------------
 
 
@@ -277,6 +390,95 @@ def file_thumbnail(request, file_id: int):
         return error(404, f"No thumbnail for file {file_id}.")
     response = FileResponse(content, content_type=thumbnails.CONTENT_TYPE)
     response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@api_view("GET")
+@with_job
+def job_review(request, job: Job):
+    """The job's files that need review, grouped, with proposals (docs/api.md)."""
+    library = selectors.files_for(request.user)
+    return _review_answer(review.review(File.objects.filter(job=job), library=library, scope=f"job {job.id}"))
+
+
+@api_view("GET")
+def library_review(request):
+    """The same over every job the user may see."""
+    library = selectors.files_for(request.user)
+    return _review_answer(review.review(library, library=library, scope="library"))
+
+
+def _review_answer(found: dict) -> JsonResponse:
+    jobs = Job.objects.in_bulk({row["job_id"] for row in found["files"]})
+    files = [
+        {**file_dict(row, job=jobs[row["job_id"]]), "job_id": row["job_id"], "reason": review.reason(row)}
+        for row in found["files"]
+    ]
+    return JsonResponse({**found, "files": files, "shown": len(files)})
+
+
+@api_view("POST")
+def capture_time(request):
+    """Correct capture times (docs/api.md); with `dry_run` only say what it would do."""
+    body = _json_body(request)
+    act = corrections.plan_correction if body.get("dry_run") else corrections.correct_capture_times
+    try:
+        outcome = act(user=request.user, file_ids=body.get("file_ids"), correction=corrections.parse_correction(body))
+    except corrections.NotFound as e:
+        return error(404, str(e))
+    except corrections.CorrectionRefused as e:
+        return error(400, str(e))
+    answer = {"updated": outcome.updated, "skipped": outcome.skipped, "files": _files_as_now(outcome)}
+    if outcome.change is not None:
+        answer = {"change_id": outcome.change.id, **answer}
+    return JsonResponse(answer)
+
+
+@api_view("POST")
+def undo_change(request, change_id: int):
+    try:
+        restored, kept = corrections.undo_change(user=request.user, change_id=change_id)
+    except corrections.NotFound as e:
+        return error(404, str(e))
+    except corrections.CorrectionRefused as e:
+        return error(400, str(e))
+    return JsonResponse({"change_id": change_id, "restored": restored, "kept": kept})
+
+
+PREVIOUS = ("timestamp", "timestamp_precision", "timestamp_offset_known")
+
+
+def _files_as_now(outcome) -> list[dict]:
+    """The updated files as the change leaves them (for a dry run: as it would leave them), each
+    with `previous`, the time it had, for the page's preview."""
+    rows = selectors.listed_files(outcome.updated)
+    jobs = Job.objects.in_bulk({row["job_id"] for row in rows})
+    listed = []
+    for row in rows:
+        before = file_dict(row, job=jobs[row["job_id"]])
+        row.update(outcome.after[row["id"]])
+        listed.append({**file_dict(row, job=jobs[row["job_id"]]), "previous": {k: before[k] for k in PREVIOUS}})
+    return listed
+
+
+@api_view("GET")
+def file_content(request, file_id: int):
+    """The file itself, for the page's larger preview (a photo shown, a video played). Only photos
+    and videos, as the type read from their bytes, never sniffed again by the browser."""
+    file = selectors.files_for(request.user).filter(id=file_id).first()
+    if file is None or not file.mime_type.startswith(("image/", "video/")):
+        return error(404, f"No file {file_id} to show.")
+    try:
+        if file.job.kind == Job.Kind.PATH:
+            content = open(file.path, "rb")
+        else:
+            content = default_storage.open(file.path, "rb")
+    except OSError:
+        return error(404, f"File {file_id} is no longer where it was imported from.")
+    response = FileResponse(content, content_type=file.mime_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

@@ -1,8 +1,8 @@
 """Queries that the page, the API and the admin read."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
-from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
+from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, ExportEntry, File, Job
 
 
 def jobs_for(user) -> QuerySet[Job]:
@@ -22,21 +22,50 @@ def files_for(user) -> QuerySet[File]:
 LISTED_FIELDS = (
     "id", "original_name", "path", "folder", "status", "captured_at", "capture_offset", "confidence",
     "capture_source", "capture_evidence", "capture_conflict", "sha256", "size", "width", "height",
-    "duration", "mime_type", "thumbnail", "error", "capture_precision", "companion_id", "companion__original_name",
-    "earlier_import_id",
+    "duration", "mime_type", "thumbnail", "error", "capture_precision", "capture_offset_known", "companion_id",
+    "camera", "companion__original_name", "earlier_import_id",
 )  # fmt: skip
 
 
-def job_files(job: Job, *, confidence: str | None = None, status: str | None = None) -> QuerySet:
-    """The job's files as rows of LISTED_FIELDS, in a stable order (id), optionally of one
-    confidence or one processing status; the (job, confidence, id) and (job, status) indexes
-    serve them."""
-    files = File.objects.filter(job=job).order_by("id").values(*LISTED_FIELDS)
+# A file needs a person's look when its capture time is a guess, missing, or contradicted.
+NEEDS_REVIEW = Q(status=File.Status.DONE) & (
+    Q(confidence__in=[Confidence.LOW, Confidence.NONE]) | Q(capture_conflict=True)
+)
+SORTS = {
+    "id": ["id"],
+    # By instant, oldest first, undated last; id keeps files of the same instant in a stable order.
+    "capture_time": [F("captured_at").asc(nulls_last=True), "id"],
+}
+
+
+def job_files(
+    job: Job,
+    *,
+    confidence: str | None = None,
+    status: str | None = None,
+    needs_review: bool = False,
+    sort: str = "id",
+) -> QuerySet:
+    """The job's files as rows of LISTED_FIELDS, in a stable order (id, or capture time),
+    optionally of one confidence or one processing status, or only those that need review; the
+    (job, confidence, id) and (job, status) indexes serve them."""
+    files = File.objects.filter(job=job).order_by(*SORTS[sort]).values(*LISTED_FIELDS)
     if confidence:
         files = files.filter(confidence=confidence)
     if status:
         files = files.filter(status=status)
+    if needs_review:
+        files = files.filter(NEEDS_REVIEW)
     return files
+
+
+def needs_review_count(job: Job) -> int:
+    return File.objects.filter(NEEDS_REVIEW, job=job).count()
+
+
+def listed_files(file_ids: list[int]) -> list[dict]:
+    """Rows of LISTED_FIELDS (with job_id) of the given files, in id order."""
+    return list(File.objects.filter(id__in=file_ids).order_by("id").values(*LISTED_FIELDS, "job_id"))
 
 
 def confidence_counts(job: Job) -> dict[str, int]:
@@ -99,3 +128,8 @@ def near_duplicate_groups(job: Job, keys: list[str] | None = None) -> list[tuple
         if file_id in files:  # a member from another job stays out
             found.setdefault(key, []).append(files[file_id])
     return list(found.items())
+
+
+def export_entries(job: Job) -> QuerySet[ExportEntry]:
+    """An export's manifest, in the order the entries were planned."""
+    return ExportEntry.objects.filter(job=job).order_by("id")

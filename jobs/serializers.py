@@ -7,7 +7,8 @@ from functools import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from jobs.models import Job, shown_capture_time
+from jobs import selectors
+from jobs.models import ExportEntry, Job, shown_capture_time
 
 
 def job_dict(job: Job) -> dict:
@@ -19,6 +20,8 @@ def job_dict(job: Job) -> dict:
         "progress_total": job.progress_total,
         "progress_percent": job.progress_percent,
         "error_count": job.error_count,
+        "skipped_count": job.skipped_count,
+        "skipped": job.skipped,
         "already_imported_count": job.already_imported_count,
         "skip_known": job.skip_known,
         "created_at": _time(job.created_at),
@@ -26,6 +29,7 @@ def job_dict(job: Job) -> dict:
         "completed_at": _time(job.completed_at),
         "allowed_actions": job.allowed_actions(),
         "failure": job.failure,
+        "needs_review_count": selectors.needs_review_count(job),
     }
 
 
@@ -47,6 +51,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "timestamp_evidence": file["capture_evidence"],
         "timestamp_conflict": file["capture_conflict"],
         "timestamp_precision": file["capture_precision"] or None,
+        # False: "timestamp" is a wall-clock time read in MEDIAIMPORT_TIME_ZONE, its zone unknown.
+        "timestamp_offset_known": file["capture_offset_known"] if file["captured_at"] else None,
         "sha256": file["sha256"],
         "size": file["size"],
         "width": file["width"],
@@ -56,6 +62,7 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
         "error": file["error"],
         "companion_id": file["companion_id"],
+        "camera": file["camera"],
         "companion_name": file["companion__original_name"],
         # Already in the owner's library, from an earlier job: that job's file.
         "already_imported": file["earlier_import_id"] is not None,
@@ -90,6 +97,22 @@ def group_name(first: dict) -> str:
     """What a person calls a duplicate group: its first file's name and folder, so that ten
     groups of `empty_gps.jpg` look-alikes can be told apart."""
     return f"{first['original_name']} in {first['folder']}" if first["folder"] else first["original_name"]
+
+
+def export_entry_dict(entry: ExportEntry) -> dict:
+    """An entry of an export's manifest; `destination` is relative to the export's folder."""
+    return {
+        "file_id": entry.file_id,
+        "source": entry.source,
+        "destination": entry.destination,
+        "action": entry.action,
+        "sha256": entry.sha256,
+        "written": entry.written,
+        "duplicate_of": entry.duplicate_of_id,
+        "status": entry.status,
+        "error": entry.error,
+        "note": entry.note,
+    }
 
 
 def _time(value: datetime | None) -> str | None:

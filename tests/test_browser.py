@@ -220,6 +220,37 @@ def test_ten_thousand_results_come_a_page_at_a_time_as_names_not_markup(page, al
     assert page.evaluate("document.activeElement.dataset.view") == "medium"
 
 
+def test_a_date_alone_is_shown_as_a_date_and_an_unrecorded_zone_is_said(page, alice):
+    job = Job.objects.create(owner=alice, kind=Job.Kind.PATH, status=Job.Status.COMPLETED, progress_total=3, progress_current=3)
+    common = {"job": job, "status": File.Status.DONE, "confidence": File.Confidence.LOW, "capture_source": "folder"}
+    File.objects.create(
+        **common, original_name="scan001.jpg", path="/family/2009/Christmas 2009/scan001.jpg",
+        captured_at=datetime(2009, 1, 1, tzinfo=UTC), capture_offset=0, capture_precision="year", capture_offset_known=False,
+    )  # fmt: skip
+    File.objects.create(
+        **common, original_name="italy.jpg", path="/2014-07 Italy/italy.jpg",
+        captured_at=datetime(2014, 7, 1, tzinfo=UTC), capture_offset=0, capture_precision="month", capture_offset_known=False,
+    )  # fmt: skip
+    File.objects.create(
+        **common | {"capture_source": "exif:DateTimeOriginal"}, original_name="DSC_0001.JPG", path="/card/DSC_0001.JPG",
+        captured_at=datetime(2020, 6, 1, 10, 41, tzinfo=UTC), capture_offset=0, capture_precision="second",
+        capture_offset_known=False,
+    )  # fmt: skip
+
+    log_in(page, alice, url=f"/jobs/{job.id}/")
+    page.locator('#results-tabs [data-view="low"]').click()
+    tiles = page.locator("#results-grid .tile")
+    page.wait_for_function("document.querySelectorAll('#results-grid .tile').length === 3")
+
+    texts = {tiles.nth(n).locator(".name").inner_text(): tiles.nth(n).locator(".when").inner_text() for n in range(3)}
+    assert texts == {
+        "scan001.jpg": "2009",  # a folder's year, never "1 Jan 2009, 00:00 UTC"
+        "italy.jpg": "Jul 2014",
+        "DSC_0001.JPG": "1 Jun 2020, 10:41, zone not recorded",  # wall clock read in the zone, not "UTC"
+    }
+    assert tiles.first.locator("time").get_attribute("datetime") == "2009"
+
+
 # Notes the fields of every form the page sends (file fields by their file's name): Chromium does
 # not hand Playwright the bodies of requests that carry files.
 RECORD_FORMS = """
@@ -272,6 +303,8 @@ def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, ali
     root = tmp_path / "library"
     shutil.copytree(corpus / "drewnoakes" / "jpg", root / "jpg")
     shutil.copytree(corpus / "pillow-heif", root / "heif")
+    for name in ("notes.txt", "edit.psd", "jpg/edit2.PSD", "jpg/.DS_Store"):
+        (root / name).write_text("not a photo")
     settings.MEDIAIMPORT_IMPORT_ROOTS = [root]
     before = snapshot(root)
     log_in(page, alice)
@@ -287,6 +320,11 @@ def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, ali
     page.wait_for_url("**/jobs/*/")
     job = Job.objects.get(owner=alice)
     assert job.progress_total > 180
+    skipped = page.locator("#job-skipped")
+    skipped.wait_for()
+    assert job.skipped[".psd"] == 2 and job.skipped[".txt"] == 1  # and what the corpus holds beside
+    shown = f"Skipped {job.skipped_count} files that are not photos or videos we import: {job.skipped_summary}"
+    assert skipped.inner_text() == shown
     pause, resume, cancel = (page.get_by_role("button", name=n, exact=True) for n in ("Pause", "Resume", "Cancel"))
     cancel.wait_for()
     assert not pause.is_visible()  # pending: it can only be cancelled

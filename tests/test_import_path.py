@@ -12,7 +12,8 @@ from PIL import Image
 
 from jobs.models import File, Job
 from jobs.pipeline.formats import by_name
-from jobs.selectors import exact_duplicate_groups
+from jobs.selectors import exact_duplicate_groups, job_files
+from jobs.serializers import file_dict
 from tests.conftest import inherited_environ, manage
 
 
@@ -104,6 +105,31 @@ def test_broken_files_are_recorded_and_the_job_goes_on(copy_media):
 
 
 @pytest.mark.django_db
+def test_the_precision_and_whether_the_zone_was_recorded_are_stored_and_listed(tmp_path, settings):
+    """A scan in a year's folder, copied minutes ago, and a camera JPEG without an offset."""
+    settings.TIME_ZONE = "Europe/Paris"
+    scan = tmp_path / "family" / "2009" / "Christmas 2009" / "scan001.jpg"
+    camera = tmp_path / "card" / "DSC_0001.JPG"
+    for path in (scan, camera):
+        path.parent.mkdir(parents=True)
+    Image.new("RGB", (16, 16), "white").save(scan, "JPEG")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2020:06:01 10:41:00"
+    Image.new("RGB", (16, 16), "white").save(camera, "JPEG", exif=exif)
+
+    _, job = run(str(tmp_path), "--sync")
+
+    listed = {f["filename"]: f for f in (file_dict(row, job=job) for row in job_files(job))}
+    assert {k: listed["scan001.jpg"][k] for k in ("timestamp", "confidence", "timestamp_source")} == {
+        "timestamp": "2009-01-01T00:00:00+01:00", "confidence": "low", "timestamp_source": "folder",
+    }  # fmt: skip
+    assert (listed["scan001.jpg"]["timestamp_precision"], listed["scan001.jpg"]["timestamp_offset_known"]) == ("year", False)
+    assert listed["DSC_0001.JPG"]["timestamp"] == "2020-06-01T10:41:00+02:00"
+    assert (listed["DSC_0001.JPG"]["timestamp_precision"], listed["DSC_0001.JPG"]["timestamp_offset_known"]) == ("second", False)
+    assert not next(e for e in listed["scan001.jpg"]["timestamp_evidence"] if e["source"] == "filesystem")["accepted"]
+
+
+@pytest.mark.django_db
 def test_missing_path_and_file_path_are_clear_errors(tmp_path):
     with pytest.raises(CommandError, match="No such folder"):
         call_command("import_path", str(tmp_path / "nowhere"), "--sync")
@@ -114,10 +140,32 @@ def test_missing_path_and_file_path_are_clear_errors(tmp_path):
 
 
 @pytest.mark.django_db
-def test_an_empty_folder_completes_at_once(tmp_path):
-    _, job = run(str(tmp_path), "--sync")
-    assert job.status == Job.Status.COMPLETED and job.progress_total == 0 and job.progress_percent == 100
+def test_a_folder_with_nothing_to_import_is_refused_and_no_job_is_kept(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    for name in ["a.psd", "b.PSD", "notes.txt", ".DS_Store", "._a.psd"]:
+        (tmp_path / "other" / name).write_text("not a photo")
 
+    with pytest.raises(CommandError, match="Nothing to import") as empty:
+        run(str(tmp_path / "empty"), "--sync")
+    with pytest.raises(CommandError, match=r"Skipped 3 files \(\.psd 2, \.txt 1\)") as other:
+        run(str(tmp_path / "other"), "--sync")
+
+    assert empty.value.returncode == other.value.returncode == 1
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_it_imported_and_what_it_skipped(copy_media):
+    folder = copy_media("elodie/plain.jpg", "immich/formats/webp/denali.webp", "pillow-heif/non_heif/xmp.tiff")
+    for name in ["a.psd", "b.psd", "c.psd", "list.txt", "Thumbs.db", ".DS_Store"]:
+        (folder / name).write_text("not a photo")
+
+    output, job = run(str(folder), "--sync")
+
+    assert output.splitlines()[-1] == "imported 3, skipped 4 (.psd 3, .txt 1)"
+    assert (job.skipped_count, job.skipped) == (4, {".psd": 3, ".txt": 1})
+    assert job.status == Job.Status.COMPLETED and job.error_count == 0
 
 
 def test_sync_import_on_the_command_line_ends_with_its_summary_and_groups(corpus, tmp_path):
@@ -141,3 +189,27 @@ def test_sync_import_on_the_command_line_ends_with_its_summary_and_groups(corpus
     with sqlite3.connect(tmp_path / "data" / "db.sqlite3") as db:
         groups = db.execute("SELECT key FROM jobs_duplicategroup WHERE kind = 'exact'").fetchall()
     assert sorted(groups) == sorted([(sha256(folder / "copy.JPG"),), (sha256(folder / "another.JPG"),)])
+
+
+@pytest.mark.django_db
+def test_files_read_before_the_offset_flag_get_it_from_their_evidence(tmp_path):
+    """Migration 0004's data step, on the current models."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    job = Job.objects.create(kind=Job.Kind.PATH, status=Job.Status.COMPLETED)
+    taken = {"captured_at": "2020-06-01T08:41:00Z", "capture_precision": "second", "status": File.Status.DONE}
+
+    def made(name, source, note):
+        evidence = [{"source": source, "raw": "…", "value": "…", "accepted": True, "note": note}]
+        return File.objects.create(job=job, original_name=name, path=f"/{name}", capture_source=source, capture_evidence=evidence, **taken)
+
+    plain = made("plain.jpg", "exif:DateTimeOriginal", "offset unknown: read in Europe/Paris")
+    dated = made("IMG-20200601-WA0001.jpg", "filename", "date only")
+    told = made("told.jpg", "exif:DateTimeOriginal", "")
+
+    import_module("jobs.migrations.0004_capture_offset_known").read_from_the_evidence(apps, None)
+
+    flags = {f.original_name: (f.capture_offset_known, f.capture_precision) for f in File.objects.all()}
+    assert flags == {plain.original_name: (False, "second"), dated.original_name: (False, "day"), told.original_name: (True, "second")}

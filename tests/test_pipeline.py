@@ -113,7 +113,7 @@ def test_a_file_that_cannot_be_decoded_still_gets_hash_and_date(tmp_path):
 
     result = analyse(path, name=path.name, zone=UTC, file_modified=datetime(2021, 5, 1, 12, tzinfo=UTC))
 
-    assert result.error.startswith("Image is damaged or truncated")
+    assert result.error.startswith("Image is damaged: ")
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert result.thumbnail is None
     assert result.capture.value == datetime(2021, 5, 1, 12, tzinfo=UTC)
@@ -138,8 +138,9 @@ def test_hash_is_streamed_and_exact_for_large_files(tmp_path):
         (b"\0\0\0\x08wide\0\0\0\0mdat", formats.MOV),
         (b"RIFF\0\0\0\0AVI LIST", formats.AVI),
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", formats.MKV),
-        (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", None),  # AVIF: same box format, not imported
-        (b"RIFF\0\0\0\0WEBPVP8 ", None),
+        (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", formats.AVIF),  # HEIF's box format, AV1 pictures
+        (b"RIFF\0\0\0\0WEBPVP8 ", formats.WEBP),
+        (b"RIFF\0\0\0\0WAVEfmt ", None),
         (b"", None),
         (b"hello world", None),
     ],

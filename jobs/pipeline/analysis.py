@@ -15,6 +15,8 @@ from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
 from jobs.pipeline.perceptual import MAKE, MODEL, camera_name, fingerprint, shot_identity
 from jobs.pipeline.picture_identity import photo_identity
+from jobs.pipeline.raw import open_raw
+from jobs.pipeline.salvage import salvaged_metadata
 from jobs.pipeline.thumbnails import render_thumbnail
 from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
 from jobs.pipeline.video import probe_video
@@ -51,6 +53,7 @@ def analyse(
     folders: tuple[str, ...] = (),
     file_modified: datetime | None = None,
     client_modified: datetime | None = None,
+    imported_at: datetime | None = None,
     sidecars: bool = True,
     digest: tuple[str, int] | None = None,
 ) -> Analysis:
@@ -65,12 +68,13 @@ def analyse(
         "path": path if sidecars else None,
         "file_modified": file_modified,
         "client_modified": client_modified,
+        "imported_at": imported_at,
     }
     image = None
     try:
         if size == 0:
             raise MediaError("The file is empty")
-        media_type = formats.sniff(formats.read_header(path))
+        media_type = formats.sniff(formats.read_header(path), name)
         if media_type is None:
             raise MediaError(f"Not a photo or video we import: its content is none of {formats.ALLOWED_NAMES}")
         result.mime_type = media_type.mime_type
@@ -84,8 +88,13 @@ def analyse(
             clues["video_tags"] = {**clues["video_tags"], **video.tags}
             result.content_identifier = video_content_identifier(video.tags)
             image = video.poster
+        elif media_type is formats.HEIF_SEQUENCE:
+            # Its first picture, read from the track as a video's first frame is.
+            sequence = probe_video(path)
+            result.width, result.height = sequence.width, sequence.height
+            image = sequence.poster
         else:
-            photo = open_photo(path)
+            photo = open_raw(path, media_type) if media_type.is_raw else open_photo(path)
             result.width, result.height = photo.width, photo.height
             result.camera = camera_name(photo.exif.get(MAKE), photo.exif.get(MODEL))
             result.shot = shot_identity(photo.exif) or ""
@@ -98,5 +107,7 @@ def analyse(
             result.fingerprint = fingerprint(image)
     except MediaError as e:
         result.error = str(e)
+        if result.mime_type.startswith("image/") and "exif" not in clues:
+            clues |= salvaged_metadata(path)
     result.capture = read_capture_time(Clues(**clues), zone=zone)
     return result

@@ -10,7 +10,7 @@ from django_q.models import OrmQ
 
 from jobs.models import File, Job
 from jobs.services.imports import enqueue_job
-from jobs.services.processing import finish_job_if_done, queue_regrouping
+from jobs.services.processing import finish_job_if_done, queue_regrouping, work_for
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def control_job(*, job: Job, action: str) -> Job:
             raise ActionRefused(job, action)
         if action == "resume":
             transaction.on_commit(lambda: enqueue_job(job))
-        if target in Job.FINISHED:
+        if target in Job.FINISHED and job.kind != Job.Kind.EXPORT:
             queue_regrouping(job.id)
     return job
 
@@ -67,11 +67,11 @@ def retry_failed_files(*, job: Job) -> int:
         if not taken:
             job.refresh_from_db()
             raise ActionRefused(job, "retry")
-        failed = File.objects.filter(job=job, status=File.Status.FAILED)
-        known = failed.filter(earlier_import__isnull=False).count()
-        count = failed.update(
-            status=File.Status.PENDING, error="", attempts=0, claimed_by="", processed_at=None, earlier_import=None
-        )
+        failed = work_for(job.kind).model.objects.filter(job=job, status=File.Status.FAILED)
+        known = failed.filter(earlier_import__isnull=False).count() if job.kind != Job.Kind.EXPORT else 0
+        count = failed.update(status=File.Status.PENDING, error="", attempts=0, claimed_by="", processed_at=None)
+        if known:
+            File.objects.filter(job=job, status=File.Status.PENDING).update(earlier_import=None)
         if count:
             Job.objects.filter(id=job.id).update(
                 already_imported_count=F("already_imported_count") - known,

@@ -3,25 +3,39 @@
 
 import { api } from "./api.js";
 import { $, $$, tablist } from "./dom.js";
+import { ExportPanel } from "./export.js";
 import { JobView, isFinished, updateHistory } from "./job.js";
+import { setUpPreview } from "./preview.js";
 import { Results } from "./results.js";
+import { Review } from "./review.js";
 import { Uploader, fromDrop, fromInput } from "./upload.js";
 
 const config = JSON.parse($("#page-config").textContent);
-const results = new Results();
+const review = new Review({
+  // A correction moves files between tabs and counts: the results shown are read again.
+  onChanged() {
+    if (results.jobId) api.job(results.jobId).then((job) => results.show(job), () => {});
+  },
+});
+const results = new Results({ onReview: (jobId) => review.open(jobId) });
+setUpPreview();
+$("#library-review").addEventListener("click", () => review.open(null));
 const jobView = new JobView(config, {
   onChange(job, previous) {
     updateHistory(job);
     document.title = `Job ${job.id} · ${job.status} · mediaimport`;
     // Results are (re)loaded when there is something stable to show: the job ended or paused.
     const settled = isFinished(job) || job.status === "paused";
-    if (settled && (!previous || previous.status !== job.status)) results.show(job);
+    // An export's results are its manifest, offered for download on the job's card.
+    if (job.job_type === "export") results.hide();
+    else if (settled && (!previous || previous.status !== job.status)) results.show(job);
   },
 });
 
 function openJob(id, { push = true } = {}) {
   if (push && location.pathname !== `/jobs/${id}/`) history.pushState({ job: id }, "", `/jobs/${id}/`);
   if (results.jobId !== id) results.hide(); // until the new job has results of its own
+  if (review.jobId && review.jobId !== id) review.close(); // a job's review goes with its job
   jobView.open(id);
 }
 
@@ -115,6 +129,10 @@ if (importTabs) {
     }
   });
 }
+
+// --- export -------------------------------------------------------------------------------------
+
+if ($("#export")) new ExportPanel({ onJob: (id) => openJob(id) });
 
 // --- the job the page opened with ---------------------------------------------------------------
 
