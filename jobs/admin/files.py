@@ -48,8 +48,10 @@ class CaptureTimeCorrectionForm(forms.ModelForm):
 @admin.register(File)
 class FileAdmin(ConsoleAdmin):
     # Narrow enough for a 1366-px screen beside the admin's menu and filters: a file's folder, job
-    # and pair go under its name, its confidence under its capture time.
-    list_display = ["thumbnail_small", "name_and_folder", "capture", "file_size", "dimensions", "error_summary"]
+    # and pair go under its name.
+    list_display = [
+        "thumbnail_small", "name_and_folder", "capture_time", "confidence", "file_size", "dimensions", "error_summary"
+    ]  # fmt: skip
     list_display_links = ["name_and_folder"]
     list_select_related = ["companion"]
     actions = ["keep_this_copy", "not_duplicates"]
@@ -92,12 +94,6 @@ class FileAdmin(ConsoleAdmin):
             '<div class="console-quiet">{}</div>{}{}',
             file.path, file.original_name, file.folder or "", display.job_link(file.job_id), pair, known,
         )  # fmt: skip
-
-    @admin.display(description="capture time", ordering="captured_at")
-    def capture(self, file):
-        return format_html(
-            '{}<div class="console-quiet">{}</div>', display.capture_time(file), file.get_confidence_display()
-        )
 
     @admin.display(description="already imported as")
     def earlier_import_link(self, file):
