@@ -12,6 +12,7 @@ import csv
 import hashlib
 import random
 import shutil
+import subprocess
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -26,6 +27,7 @@ from PIL import Image, ImageEnhance, ImageOps
 from benchmarks._common import CORPUS
 from jobs.pipeline.near_duplicates import NearGroup, Picture
 from jobs.pipeline.perceptual import fingerprint, flattened, shot_identity
+from jobs.pipeline.picture_identity import heif_identity, jpeg_identity, pixel_identity
 
 pillow_heif.register_heif_opener()
 # Some corpus files carry damaged EXIF, which is why they are there; Pillow reads past it and warns
@@ -158,6 +160,19 @@ VARIANTS = [
 ]
 
 
+# Copies that differ from the original in metadata alone, made with exiftool as people make them:
+# a time-zone fix (its capture record then differs from the original's), stripped EXIF (no record),
+# GPS added (the record kept). Their picture data is the original's, byte for byte.
+METADATA_VARIANTS = {
+    "dates": ["-AllDates+=1"],
+    "stripped": ["-all="],
+    "gps": ["-GPSLatitude=48.137", "-GPSLatitudeRef=N", "-GPSLongitude=11.575", "-GPSLongitudeRef=E"],
+}
+VARIANT_NAMES = [variant.name for variant in VARIANTS] + list(METADATA_VARIANTS)
+# The variants that keep the original's capture record (or one that differs only by a time-zone fix).
+KEEP_A_RECORD = [variant.name for variant in VARIANTS if variant.keeps_metadata] + ["dates", "gps"]
+
+
 def build(corpus: Path, out: Path, photos: list[Original], *, workers: int = 2) -> list[Sample]:
     """Copy each original into `out` and write its variants there; returns every sample."""
     out.mkdir(parents=True, exist_ok=True)
@@ -184,7 +199,29 @@ def _build_one(job: tuple[Path, Path, int, Original]) -> list[Sample]:
         exif_option = {"exif": exif} if variant.keeps_metadata else {}
         variant.edit(oriented, rng).save(target, variant.format, **variant.options, **exif_option)
         samples.append(Sample(target, photo.path, photo.picture, variant.name, _sha256(target)))
+    for name, arguments in METADATA_VARIANTS.items():
+        target = folder / (name + copy.suffix)
+        shutil.copyfile(copy, target)
+        written = subprocess.run(
+            ["exiftool", "-q", "-q", "-m", "-overwrite_original", *arguments, str(target)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # exiftool refuses to write a few damaged files (an unreadable InteropIFD) and breaks one
+        # (Issue 308.jpg, whose JPEG markers are damaged, loses its start): no such copy.
+        if written.returncode == 0 and _opens(target):
+            samples.append(Sample(target, photo.path, photo.picture, name, _sha256(target)))
+        else:
+            target.unlink()
     return samples
+
+
+def _opens(path: Path) -> bool:
+    try:
+        with Image.open(path, formats=["JPEG", "PNG", "GIF", "HEIF"]):
+            return True
+    except OSError:
+        return False
 
 
 def _sha256(path: Path) -> str:
@@ -206,14 +243,25 @@ def library(samples: list[Sample], *, workers: int = 2) -> list[Picture]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         readings = list(pool.map(_read, [sample.path for sample in samples], chunksize=8))
     return [
-        Picture(id=number, fingerprint=fingerprint_ or "", sha256=sample.sha256, shot=shot)
-        for number, (sample, (fingerprint_, shot)) in enumerate(zip(samples, readings))
+        Picture(id=number, fingerprint=fingerprint_ or "", sha256=sample.sha256, shot=shot, picture=picture)
+        for number, (sample, (fingerprint_, shot, picture)) in enumerate(zip(samples, readings))
     ]
 
 
-def _read(path: Path) -> tuple[str | None, str | None]:
+def _read(path: Path) -> tuple[str | None, str | None, str | None]:
     image, exif = reduced_decode(path)
-    return fingerprint(image), shot_identity(exif)
+    return fingerprint(image), shot_identity(exif), picture_identity(path, image)
+
+
+def picture_identity(path: Path, decoded: Image.Image) -> str | None:
+    """The picture identity the pipeline records (jobs.pipeline.picture_identity)."""
+    with open(path, "rb") as f:
+        header = f.read(16)
+    if header.startswith(b"\xff\xd8"):
+        return jpeg_identity(path.read_bytes())
+    if header[4:8] == b"ftyp":
+        return heif_identity(path)
+    return pixel_identity(decoded)
 
 
 @dataclass

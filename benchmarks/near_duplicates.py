@@ -72,7 +72,7 @@ def evaluate(corpus: Path) -> list[str]:
         library = evaluation_set.library(samples, workers=WORKERS)
     print(
         f"Evaluation set: {len(photos)} corpus photos, {len({s.picture for s in samples})} distinct pictures, "
-        f"{len(samples)} files (each photo and {len(evaluation_set.VARIANTS)} variants), built in {built:.0f} s"
+        f"{len(samples)} files (each photo and {len(evaluation_set.VARIANT_NAMES)} variants), built in {built:.0f} s"
     )
     missing = sorted({s.original for s, p in zip(samples, library) if not p.fingerprint})
     if missing:
@@ -165,6 +165,7 @@ def _sweep(library):
     for margin in (0, 2, 8):
         yield f"MARGIN={margin}", library, {"margin": margin}
     yield "capture records ignored", [replace(picture, shot=None) for picture in library], {}
+    yield "picture identities ignored", [replace(picture, picture=None) for picture in library], {}
 
 
 # Part 2: speed.

@@ -164,12 +164,16 @@ def _add_to_job(request, stored) -> Job:
 
 @api_view("POST")
 def import_path(request):
-    path = _json_body(request).get("path")
+    body = _json_body(request)
+    path = body.get("path")
     if not isinstance(path, str) or not path.strip():
         return error(400, 'Send the folder as JSON: {"path": "/absolute/path/to/photos"}.')
+    skip_known = body.get("skip_known", False)
+    if not isinstance(skip_known, bool):
+        return error(400, "skip_known must be true or false.")
     try:
         folder = folder_in_import_roots(Path(path))
-        job = create_path_job(path=folder, owner=request.user)
+        job = create_path_job(path=folder, owner=request.user, skip_known=skip_known)
     except ImportForbidden as e:
         return error(403, str(e))
     except NothingToImport as e:
@@ -260,12 +264,23 @@ def job_duplicates(request, job: Job):
     kind = request.GET.get("kind", "exact")
     if kind not in DUPLICATE_KINDS:
         raise BadRequest(f"kind must be one of {', '.join(DUPLICATE_KINDS)}.")
+    kinds = {"exact": selectors.exact_duplicate_groups, "near": selectors.near_duplicate_groups}
+    if kind != "all":
+        kinds = {kind: kinds[kind]}
+    if "page" not in request.GET and "per_page" not in request.GET:
+        groups = [duplicate_group_dict(kind=k, key=key, files=f, job=job) for k, find in kinds.items() for key, f in find(job)]  # fmt: skip
+        return JsonResponse({"groups": groups})
+    # Paged over groups: the keys first (exact before near), then the files of this page's groups only.
+    page, per_page = _paging(request)
+    listed = {"exact": selectors.exact_duplicate_keys, "near": selectors.near_duplicate_keys}
+    keys = [(k, key) for k in kinds for key in listed[k](job)]
+    start = (page - 1) * per_page
+    shown = keys[start : start + per_page]
     groups = []
-    if kind in ("exact", "all"):
-        groups += [duplicate_group_dict(kind="exact", key=k, files=f, job=job) for k, f in selectors.exact_duplicate_groups(job)]
-    if kind in ("near", "all"):
-        groups += [duplicate_group_dict(kind="near", key=k, files=f, job=job) for k, f in selectors.near_duplicate_groups(job)]
-    return JsonResponse({"groups": groups})
+    for k, find in kinds.items():
+        if wanted := [key for kind_, key in shown if kind_ == k]:
+            groups += [duplicate_group_dict(kind=k, key=key, files=f, job=job) for key, f in find(job, wanted)]
+    return JsonResponse({"groups": groups, **_page_info(page, per_page, len(keys))})
 
 
 # --- exports ----------------------------------------------------------------------------------

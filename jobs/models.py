@@ -78,10 +78,16 @@ class Job(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     source_path = models.TextField(blank=True, help_text="The server folder a path job imports.")
+    skip_known = models.BooleanField(
+        default=False, help_text="Files the owner's earlier jobs hold take those files' results instead of a decode."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     progress_total = models.PositiveIntegerField(default=0)
     progress_current = models.PositiveIntegerField(default=0, help_text="Files done, with or without error.")
     error_count = models.PositiveIntegerField(default=0)
+    already_imported_count = models.PositiveIntegerField(
+        default=0, help_text="Files whose SHA-256 an earlier job of the same owner already holds."
+    )
     failure = models.TextField(blank=True, help_text="Why the job itself could not go on.")
     skipped_count = models.PositiveIntegerField(
         default=0, help_text="Files a folder import found and does not import (system litter not counted)."
@@ -206,7 +212,24 @@ class File(models.Model):
         help_text="The other half of one shot in two files: a Live Photo's video, a RAW's JPEG.",
     )
 
+    earlier_import = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The file of an earlier job of the same owner with the same SHA-256: this one was already imported.",
+    )
+    content_identifier = models.CharField(
+        max_length=64, blank=True, help_text="Apple's content identifier, shared by a Live Photo's picture and video."
+    )
     perceptual_hash = models.CharField(max_length=64, blank=True)
+    picture_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the picture data alone (a JPEG's scan data, a HEIF's coded image, decoded "
+        "pixels): equal for copies that differ only in metadata.",
+    )
     thumbnail = models.FileField(max_length=255, blank=True)
 
     class Meta:

@@ -23,7 +23,7 @@ LISTED_FIELDS = (
     "id", "original_name", "path", "folder", "status", "captured_at", "capture_offset", "confidence",
     "capture_source", "capture_evidence", "capture_conflict", "sha256", "size", "width", "height",
     "duration", "mime_type", "thumbnail", "error", "capture_precision", "capture_offset_known", "companion_id",
-    "camera",
+    "camera", "companion__original_name", "earlier_import_id",
 )  # fmt: skip
 
 
@@ -76,29 +76,48 @@ def confidence_counts(job: Job) -> dict[str, int]:
     return counts
 
 
-def exact_duplicate_groups(job: Job) -> list[tuple[str, list[dict]]]:
+def _shared_sha256s(job: Job) -> QuerySet:
+    return File.objects.filter(job=job).exclude(sha256="").values("sha256").annotate(n=Count("*")).filter(n__gt=1)
+
+
+def exact_duplicate_keys(job: Job) -> list[str]:
+    """The keys of the job's exact groups, in the order exact_duplicate_groups gives them."""
+    return list(_shared_sha256s(job).order_by("sha256").values_list("sha256", flat=True))
+
+
+def exact_duplicate_groups(job: Job, keys: list[str] | None = None) -> list[tuple[str, list[dict]]]:
     """The job's files that share a SHA-256, as (sha256, rows of LISTED_FIELDS) for each group of
-    two or more."""
-    shared = (
-        File.objects.filter(job=job).exclude(sha256="").values("sha256").annotate(n=Count("*")).filter(n__gt=1)
-    )
-    files = File.objects.filter(job=job, sha256__in=shared.values("sha256")).order_by("sha256", "id")
+    two or more, in the order of their keys; only the groups of `keys` when given (a page)."""
+    shared = _shared_sha256s(job).values("sha256") if keys is None else keys
+    files = File.objects.filter(job=job, sha256__in=shared).order_by("sha256", "id")
     groups: dict[str, list[dict]] = {}
     for file in files.values(*LISTED_FIELDS):
         groups.setdefault(file["sha256"], []).append(file)
     return list(groups.items())
 
 
-def near_duplicate_groups(job: Job) -> list[tuple[str, list[dict]]]:
-    """The library's near-duplicate groups that hold two or more of the job's files, as (key,
-    rows of LISTED_FIELDS) with only the job's own files (another job's files may belong to
-    someone else). Groups that staff marked as not duplicates are left out."""
-    groups = (
+def _near_groups_of(job: Job) -> QuerySet[DuplicateGroup]:
+    return (
         DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR, not_duplicates=False, files__job=job)
         .annotate(n=Count("files"))
         .filter(n__gt=1)
         .order_by("key")
     )
+
+
+def near_duplicate_keys(job: Job) -> list[str]:
+    """The keys of the job's near groups, in the order near_duplicate_groups gives them."""
+    return list(_near_groups_of(job).values_list("key", flat=True))
+
+
+def near_duplicate_groups(job: Job, keys: list[str] | None = None) -> list[tuple[str, list[dict]]]:
+    """The library's near-duplicate groups that hold two or more of the job's files, as (key,
+    rows of LISTED_FIELDS) with only the job's own files (another job's files may belong to
+    someone else), in the order of their keys; only the groups of `keys` when given (a page).
+    Groups that staff marked as not duplicates are left out."""
+    groups = _near_groups_of(job)
+    if keys is not None:
+        groups = groups.filter(key__in=keys)
     # From the groups' members to the files, never the other way: the job may have 100,000 files
     # and only a few in near groups (SQLite, with no statistics, would start from the job's files).
     members = DuplicateMember.objects.filter(group__in=groups)

@@ -22,6 +22,8 @@ def job_dict(job: Job) -> dict:
         "error_count": job.error_count,
         "skipped_count": job.skipped_count,
         "skipped": job.skipped,
+        "already_imported_count": job.already_imported_count,
+        "skip_known": job.skip_known,
         "created_at": _time(job.created_at),
         "started_at": _time(job.started_at),
         "completed_at": _time(job.completed_at),
@@ -38,6 +40,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "id": file["id"],
         "filename": file["original_name"],
         "path": file_path(file, job=job),
+        "folder": file["folder"],
+        "job_id": job.id,
         "status": file["status"],
         # The capture time in its own offset: the file's, or MEDIAIMPORT_TIME_ZONE's when the
         # file tells none.
@@ -59,7 +63,10 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "error": file["error"],
         "companion_id": file["companion_id"],
         "camera": file["camera"],
-        "folder": file["folder"],
+        "companion_name": file["companion__original_name"],
+        # Already in the owner's library, from an earlier job: that job's file.
+        "already_imported": file["earlier_import_id"] is not None,
+        "already_imported_from": file["earlier_import_id"],
     }
 
 
@@ -83,7 +90,13 @@ def file_path(file: dict, *, job: Job) -> str:
 
 
 def duplicate_group_dict(*, kind: str, key: str, files: list[dict], job: Job) -> dict:
-    return {"kind": kind, "key": key, "files": [file_dict(f, job=job) for f in files]}
+    return {"kind": kind, "key": key, "name": group_name(files[0]), "files": [file_dict(f, job=job) for f in files]}
+
+
+def group_name(first: dict) -> str:
+    """What a person calls a duplicate group: its first file's name and folder, so that ten
+    groups of `empty_gps.jpg` look-alikes can be told apart."""
+    return f"{first['original_name']} in {first['folder']}" if first["folder"] else first["original_name"]
 
 
 def export_entry_dict(entry: ExportEntry) -> dict:

@@ -11,10 +11,10 @@ from django_q.conf import Conf
 from jobs.models import Job
 
 
-def import_folder(folder: Path) -> Job:
-    """`import_path --sync`, with the queue run in this process, so that the duplicate regrouping
-    queued when the job completes runs too, as a cluster would run it."""
+def import_folder(folder: Path, *options: str) -> Job:
+    """`import_path --sync [options]`, with the queue run in this process, so that the duplicate
+    regrouping queued when the job completes runs too, as a cluster would run it."""
     out = io.StringIO()
     with patch.object(Conf, "SYNC", True), TestCase.captureOnCommitCallbacks(execute=True):
-        call_command("import_path", str(folder), "--sync", stdout=out, verbosity=0)
+        call_command("import_path", str(folder), "--sync", *options, stdout=out, verbosity=0)
     return Job.objects.get(id=int(out.getvalue().split()[1]))

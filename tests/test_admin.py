@@ -427,6 +427,61 @@ def test_list_pages_make_as_many_queries_for_100_rows_as_for_10(url, console, dj
         assert len(console.get(url).context["cl"].result_list) == 100
 
 
+# --- the library -------------------------------------------------------------------------------
+
+
+def act_on_files(console, action: str, *files: File):
+    return console.post("/admin/jobs/file/", {"action": action, "_selected_action": [f.pk for f in files]}, follow=True)
+
+
+@pytest.mark.django_db
+def test_bulk_decisions_from_the_file_list(job, console, staff, copy_media, tmp_path):
+    again = import_folder(copy_media(PHOTO, PLAIN, into="again") / "again")
+    plain_group = DuplicateGroup.objects.get(key=job.files.get(original_name="plain.jpg").sha256)
+    photo_group = DuplicateGroup.objects.get(key=job.files.get(original_name="IMG_3580.JPG").sha256)
+    copy, photo = again.files.get(original_name="plain.jpg"), again.files.get(original_name="IMG_3580.JPG")
+
+    response = act_on_files(console, "keep_this_copy", copy, photo)
+
+    assert "2 duplicate groups decided" in " ".join(messages_of(response))
+    plain_group.refresh_from_db()
+    photo_group.refresh_from_db()
+    assert (plain_group.keep, photo_group.keep, plain_group.decided_by) == (copy, photo, staff)
+    # Two copies of one group cannot both be the one kept: that group is left as it was.
+    both = plain_group.files.exclude(id=copy.id)[:2]
+    response = act_on_files(console, "keep_this_copy", *both)
+    assert "keep one of them" in " ".join(messages_of(response))
+    plain_group.refresh_from_db()
+    assert plain_group.keep == copy
+
+    response = act_on_files(console, "not_duplicates", photo)
+    photo_group.refresh_from_db()
+    assert photo_group.not_duplicates and photo_group.keep is None
+    response = console.post(
+        "/admin/jobs/duplicategroup/", {"action": "not_duplicates", "_selected_action": [plain_group.pk]}, follow=True
+    )
+    plain_group.refresh_from_db()
+    assert plain_group.not_duplicates
+    # Nothing was touched on disk or in the jobs: every file is still listed in its job.
+    assert again.files.count() == 2 and job.files.count() == 5
+
+
+@pytest.mark.django_db
+def test_the_console_shows_known_files_pairs_and_groups_by_name(job, console, copy_media):
+    again = import_folder(copy_media(PLAIN, into="Trip/2019") / "Trip")
+    copy = again.files.get()
+
+    listing = console.get("/admin/jobs/file/?q=plain").content.decode()
+    assert "already in the library" in listing and "2019" in listing
+    page = console.get(f"/admin/jobs/file/{copy.pk}/change/").content.decode()
+    assert f"/admin/jobs/file/{copy.earlier_import_id}/change/" in page
+    groups = console.get("/admin/jobs/duplicategroup/").content.decode()
+    # Named by its first file (and folder, when it has one), not by a hex key.
+    assert '<th class="field-name"><a href="/admin/jobs/duplicategroup/' in groups
+    assert ">Plain With Spaces And Uppercase 123.jpg</a></th>" in groups
+    job_page = console.get(f"/admin/jobs/job/{again.pk}/change/").content.decode()
+    assert "Already imported count" in job_page or "already imported" in job_page.lower()
+
 @pytest.mark.django_db
 def test_staff_read_the_record_of_corrections_and_undo_one(job, console):
     plain = job.files.get(original_name="plain.jpg")

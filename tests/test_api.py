@@ -535,6 +535,40 @@ def test_near_duplicates_show_only_the_jobs_own_files(alice, bob):
     assert every == near_groups  # no exact duplicates here
 
 
+def test_duplicates_are_paged_over_groups_when_asked(alice):
+    job = make_job(alice, files=[(f"{i}.jpg", "high") for i in range(9)])
+    files = list(job.files.order_by("id"))
+    for n, pair in enumerate([files[0:2], files[2:4], files[4:6]]):  # three exact groups
+        job.files.filter(id__in=[f.id for f in pair]).update(sha256=f"{n}" * 64)
+    job.files.filter(id=files[2].id).update(folder="Trip/2019")
+    for key, members in (("n1", files[6:8]), ("n2", [files[7], files[8]])):
+        group = DuplicateGroup.objects.create(kind="near", key=key)
+        DuplicateMember.objects.bulk_create(DuplicateMember(group=group, file=f) for f in members)
+    api = Api(alice)
+    url = f"/api/jobs/{job.id}/duplicates"
+
+    pages = [api.get(url, kind="all", per_page=2, page=n).json() for n in (1, 2, 3)]
+    whole = api.get(url, kind="all").json()
+
+    names = lambda answer: [(g["kind"], g["name"]) for g in answer["groups"]]  # noqa: E731
+    # Exact groups first, then near, paged together; each named by its first file and its folder.
+    assert [names(p) for p in pages] == [
+        [("exact", "0.jpg"), ("exact", "2.jpg in Trip/2019")],
+        [("exact", "4.jpg"), ("near", "6.jpg")],
+        [("near", "7.jpg")],
+    ]
+    assert {(p["page"], p["per_page"], p["total"], p["pages"]) for p in pages[:1]} == {(1, 2, 5, 3)}
+    assert whole.keys() == {"groups"} and [g for p in pages for g in p["groups"]] == whole["groups"]
+    past = api.get(url, kind="all", page=9).json()
+    assert (past["groups"], past["total"], past["pages"], past["per_page"]) == ([], 5, 1, 50)
+    near = api.get(url, kind="near", per_page=1, page=2).json()
+    assert (names(near), near["total"]) == ([("near", "7.jpg")], 2)
+    # Each member says where it is: its folder and its job.
+    member = pages[0]["groups"][1]["files"][0]
+    assert (member["folder"], member["job_id"]) == ("Trip/2019", job.id)
+    assert api.get(url, per_page="0").status_code == 400
+
+
 def test_listings_cost_the_same_few_queries_however_many_files(alice, django_assert_max_num_queries):
     job = make_job(alice, files=[(f"{i}.jpg", Confidence.values[i % 4]) for i in range(60)])
     job.files.update(sha256="a" * 64)  # one big exact-duplicate group

@@ -354,3 +354,76 @@ def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, ali
     assert page.locator("#job-actions button:visible").count() == 0
     assert Job.objects.get(id=job.id).status == Job.Status.CANCELLED
     assert snapshot(root) == before  # the imported folder is read, never changed
+
+
+def test_a_library_job_shows_known_files_pairs_and_paged_named_groups(page, alice):
+    earlier = Job.objects.create(owner=alice, kind=Job.Kind.PATH, status=Job.Status.COMPLETED)
+    job = Job.objects.create(
+        owner=alice, kind=Job.Kind.PATH, status=Job.Status.COMPLETED, progress_total=62, progress_current=62,
+        already_imported_count=412,
+    )  # fmt: skip
+    known = File.objects.create(job=earlier, original_name="known.jpg", path="/old/known.jpg", status=File.Status.DONE)
+    # 30 exact groups of two empty_gps.jpg, each in its own folder: more than one page of groups.
+    File.objects.bulk_create(
+        File(
+            job=job, original_name="empty_gps.jpg", path=f"/trip/{n:02}/{copy}/empty_gps.jpg", folder=f"{n:02}/{copy}",
+            status=File.Status.DONE, confidence=File.Confidence.HIGH, sha256=f"{n:064x}", size=1000,
+        )
+        for n in range(30)
+        for copy in ("a", "b")
+    )  # fmt: skip
+    picture = File.objects.create(
+        job=job, original_name="IMG_0001.HEIC", path="/trip/IMG_0001.HEIC", status=File.Status.DONE,
+        confidence=File.Confidence.HIGH, sha256="f" * 64, earlier_import=known,
+    )  # fmt: skip
+    video = File.objects.create(
+        job=job, original_name="IMG_0001.MOV", path="/trip/IMG_0001.MOV", status=File.Status.DONE,
+        confidence=File.Confidence.HIGH, sha256="e" * 64, companion=picture, mime_type="video/quicktime",
+    )  # fmt: skip
+    File.objects.filter(id=picture.id).update(companion=video)
+
+    log_in(page, alice, url=f"/jobs/{job.id}/")
+
+    assert page.locator("#job-library").inner_text() == "412 already in your library"
+    page.locator('#results-tabs [data-view="duplicates"] .count', has_text="30").wait_for()
+    page.locator('#results-tabs [data-view="high"]').click()
+    # Read as text: tiles out of view are not rendered (content-visibility), so have no inner text.
+    tile = page.locator(f'#results-grid .tile[data-file-id="{picture.id}"]')
+    assert "Pair: IMG_0001.MOV" in tile.text_content() and "Already in your library" in tile.text_content()
+    assert "Pair: IMG_0001.HEIC" in page.locator(f'#results-grid .tile[data-file-id="{video.id}"]').text_content()
+
+    page.locator('#results-tabs [data-view="duplicates"]').click()
+    groups = page.locator("#dup-exact .dup-group")
+    groups.first.wait_for()
+    assert groups.first.locator(".dup-name").inner_text() == "empty_gps.jpg in 00/a"
+    assert "00/b · job" in groups.first.inner_text()  # each copy says where it is
+    groups.last.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('#dup-exact .dup-group').length === 30")
+    assert page.locator("#dup-near").inner_text() == "No look-alikes."
+    screenshot(page, "library-duplicates", full_page=False)
+
+
+def test_the_consoles_file_list_fits_a_laptop_screen(page, staff):
+    job = Job.objects.create(owner=staff, kind=Job.Kind.PATH, status=Job.Status.COMPLETED)
+    taken = datetime(2021, 6, 1, 10, 0, 0, 123000, tzinfo=UTC)
+    File.objects.bulk_create(
+        File(
+            job=job, original_name=f"IMG-20210601-WA{n:04}-a-rather-long-name-from-a-messenger.jpeg",
+            path=f"/photos/Family archive/2021/Holidays in the mountains/WhatsApp Images/IMG-20210601-WA{n:04}.jpeg",
+            folder="Family archive/2021/Holidays in the mountains/WhatsApp Images", status=File.Status.FAILED,
+            confidence=File.Confidence.MEDIUM, captured_at=taken, capture_offset=120,
+            capture_source="filename:whatsapp", size=2_345_678, width=4032, height=3024,
+            error="Image is damaged or truncated: broken data stream when reading image file at byte 1,234,567 of 2,345,678",
+        )
+        for n in range(20)
+    )  # fmt: skip
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, staff)
+    page.goto("/admin/jobs/file/")
+
+    page.locator("#result_list").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no sideways scrolling
+    row = page.locator("#result_list tbody tr").first
+    for shown in ("2.2\xa0MB", "4032 × 3024", "broken data stream"):
+        assert shown in row.inner_text()
+    screenshot(page, "console-files", full_page=False)

@@ -3,6 +3,7 @@ survive regrouping."""
 
 import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from django_q.models import OrmQ
 from jobs.models import DuplicateGroup, DuplicateKind, File, Job
 from jobs.services.duplicates import DecisionRefused, decide, refresh_duplicate_groups
 from jobs.services.imports import create_path_job
+from jobs.services import processing
 from jobs.services.processing import finish_job_if_done
 from tests.conftest import manage, wait_for
 from tests.importing import import_folder
@@ -226,3 +228,67 @@ def test_not_duplicates_on_a_near_group_survives_importing_the_copy_again(corpus
     assert again.files.count() == 3
     # The two byte-identical copies of the small one are marked so.
     assert sorted(again.members.values_list("identical", flat=True)) == [False, True, True]
+
+
+@pytest.mark.django_db
+def test_copies_that_differ_in_metadata_alone_join_their_shot(copy_media):
+    folder = copy_media(*BURST)
+    # A time-zone fix and stripped EXIF, made with exiftool as people make them, of the first frame.
+    first_frame = folder / Path(BURST[0]).name
+    for name, arguments in {"zone-fixed.jpg": ["-AllDates+=1"], "stripped.jpg": ["-all="]}.items():
+        shutil.copy2(first_frame, folder / name)
+        subprocess.run(["exiftool", "-q", "-q", "-overwrite_original", *arguments, str(folder / name)], check=True)
+
+    job = import_folder(folder)
+
+    files = {file.original_name: file for file in job.files.all()}
+    assert files["zone-fixed.jpg"].shot != files["IMG_3580.JPG"].shot and not files["stripped.jpg"].shot
+    assert len({file.picture_sha256 for file in files.values()}) == 3  # the three frames
+    (group,) = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR)
+    # The first frame's copies are its group; the other two frames of the burst stay apart.
+    assert sorted(group.files.values_list("original_name", flat=True)) == [
+        "IMG_3580.JPG", "stripped.jpg", "zone-fixed.jpg"
+    ]  # fmt: skip
+    assert group.key == files["IMG_3580.JPG"].sha256
+
+
+@pytest.mark.django_db
+def test_a_cancelled_jobs_files_join_the_library_groups(corpus, copy_media, api, alice, django_capture_on_commit_callbacks):
+    import_folder(copy_media(PLAIN, into="first") / "first")
+    job = create_path_job(path=copy_media(PLAIN_COPY, PHOTO, into="second") / "second", owner=alice, enqueue=False)
+    # One file done when the person cancels; the other never will be.
+    copy = job.files.get(original_name=Path(PLAIN_COPY).name)
+    job.files.filter(id=copy.id).update(status=File.Status.DONE, sha256=sha256(corpus, PLAIN))
+    Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING, progress_current=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(alice).post(f"/api/jobs/{job.id}/control", {"action": "cancel"}).status_code == 200
+    queued = [row.task for row in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in queued] == [("jobs.tasks.refresh_duplicate_groups", (job.id,))]
+    refresh_duplicate_groups(job=job)  # what the cluster runs for that task
+
+    assert exact_groups()[sha256(corpus, PLAIN)] == sorted(
+        [str(copy_media(PLAIN, into="first") / "first" / "plain.jpg"), copy.path]
+    )
+
+
+@pytest.mark.django_db
+def test_files_finished_after_a_cancel_are_regrouped_too(corpus, copy_media, monkeypatch, django_capture_on_commit_callbacks):
+    job = create_path_job(path=copy_media(PLAIN, PLAIN_COPY, PHOTO), enqueue=False)
+    Job.objects.filter(id=job.id).update(status=Job.Status.RUNNING)
+    real_analyse = processing.analyse_file
+
+    def cancelled_while_reading(file):
+        # The person cancels while the first file is being read: it is finished and written.
+        analysis = real_analyse(file)
+        Job.objects.filter(id=job.id).update(status=Job.Status.CANCELLED)
+        return analysis
+
+    monkeypatch.setattr(processing, "analyse_file", cancelled_while_reading)
+    ids = list(job.files.order_by("id").values_list("id", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        processing.process_batch(job_id=job.id, first_id=ids[0], last_id=ids[-1], token="t")
+
+    assert job.files.filter(status=File.Status.DONE).count() == 1
+    queued = [row.task for row in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in queued] == [("jobs.tasks.refresh_duplicate_groups", (job.id,))]

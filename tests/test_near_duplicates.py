@@ -1,4 +1,5 @@
 import random
+from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
@@ -202,8 +203,55 @@ def test_copies_that_could_be_either_of_two_exposures_join_neither(corpus, tmp_p
     pair = ["digicam/Canon/EOS RP/_MG_0635.JPG", "digicam/Canon/EOS RP/_MG_0636.JPG"]
     samples = evaluation_set.build(corpus, tmp_path, evaluation_set.originals(corpus, only=pair))
     groups = group_near_duplicates(evaluation_set.library(samples))
-    kept_record = sorted(v.name for v in evaluation_set.VARIANTS if v.keeps_metadata)
+    # The metadata-only copies have the original's picture data: the one whose EXIF is stripped
+    # joins its own exposure, as does the one whose time a time-zone fix moved.
     assert [sorted(samples[i].variant for i in group.ids) for group in groups] == [
-        sorted(["original", *kept_record])
+        sorted(["original", *evaluation_set.KEEP_A_RECORD, "stripped"])
     ] * 2
     assert [{samples[i].original for i in group.ids} for group in groups] == [{pair[0]}, {pair[1]}]
+
+
+# --- the same picture data with other metadata, and pairs -------------------------------------
+
+LATER = ["Apple iPhone XR|2020:04:17 11:03:42|144"]  # the burst's first frame after a time-zone fix
+
+
+def test_the_same_picture_data_with_other_records_is_one_picture():
+    library = [
+        Picture(1, fingerprint(), "original", BURST[0], picture="frame 1"),
+        Picture(2, fingerprint(), "zone fixed", LATER[0], picture="frame 1"),
+        Picture(3, fingerprint(), "stripped", None, picture="frame 1"),
+        Picture(4, fingerprint(dhash=flipped(PHOTO, 1)), "frame 2", BURST[1], picture="frame 2"),
+        Picture(5, fingerprint(ahash=flipped(PHOTO, 2)), "resized zone fixed", LATER[0]),
+        Picture(6, fingerprint(dhash=flipped(PHOTO, 1)), "resized frame 2", BURST[1]),
+    ]
+    # The stripped copy is no longer undecided between the two frames: its picture data is frame
+    # 1's. Copies made from either record of frame 1 join it; frame 2 stays a shot of its own.
+    assert [group.ids for group in group_near_duplicates(library)] == [(1, 2, 3, 5), (4, 6)]
+
+
+def test_metadata_only_copies_alone_are_a_near_group():
+    copies = [Picture(1, fingerprint(), "a", BURST[0], picture="p"), Picture(2, fingerprint(), "b", LATER[0], picture="p")]
+    assert group_near_duplicates(copies) == [NearGroup(key="a", members=(Member(1, False), Member(2, False)))]
+    # Byte-identical files with the same picture data are still one exact group, not a near one.
+    assert group_near_duplicates([replace(copy, sha256="a") for copy in copies]) == []
+
+
+def test_a_file_recorded_before_picture_identities_joins_its_byte_twin():
+    library = [
+        Picture(1, fingerprint(), "original", BURST[0]),  # no identity: imported by an earlier version
+        Picture(2, fingerprint(), "original", BURST[0], picture="p"),
+        Picture(3, fingerprint(), "zone fixed", LATER[0], picture="p"),
+    ]
+    assert [group.ids for group in group_near_duplicates(library)] == [(1, 2, 3)]
+
+
+def test_the_two_halves_of_a_pair_are_never_a_group_of_each_other():
+    photo = picture(1, fingerprint(), shot=BURST[0])
+    video = picture(2, fingerprint(ahash=flipped(PHOTO, 2)))  # the Live Photo's poster frame
+    pair = [replace(photo, companion=2), replace(video, companion=1)]
+    assert len(group_near_duplicates([photo, video])) == 1
+    assert group_near_duplicates(pair) == []
+    # A copy of the photo still joins it, and the video stays out.
+    copy = picture(3, fingerprint(dhash=flipped(PHOTO, 1)))
+    assert [group.ids for group in group_near_duplicates([*pair, copy])] == [(1, 3)]

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
@@ -8,7 +8,8 @@ from jobs.admin import display
 from jobs.admin.base import ConsoleAdmin
 from jobs.admin.filters import DecisionFilter, GroupJobFilter
 from jobs.models import DuplicateGroup, DuplicateMember, File
-from jobs.services.duplicates import DecisionRefused, check_decision, decide
+from jobs.serializers import group_name
+from jobs.services.duplicates import DecisionRefused, check_decision, decide, mark_not_duplicates
 
 # Thumbnails shown per group on the list page.
 LIST_THUMBNAILS = 4
@@ -41,7 +42,8 @@ class DecisionForm(forms.ModelForm):
 
 @admin.register(DuplicateGroup)
 class DuplicateGroupAdmin(ConsoleAdmin):
-    list_display = ["__str__", "kind", "member_count", "total_size", "thumbnails", "decision"]
+    list_display = ["name", "kind", "member_count", "total_size", "thumbnails", "decision"]
+    actions = ["not_duplicates"]
     list_filter = ["kind", DecisionFilter, GroupJobFilter]
     list_select_related = ["keep"]
     search_fields = ["=key", "files__original_name"]  # see get_search_results
@@ -74,6 +76,19 @@ class DuplicateGroupAdmin(ConsoleAdmin):
         # The form holds the decision; the fieldsets show only what regrouping computed.
         kwargs["fields"] = ["keep", "not_duplicates"]
         return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="group")
+    def name(self, group):
+        """Named by its first file and that file's folder, as the page names it."""
+        if not group.shown_members:
+            return str(group)
+        first = group.shown_members[0].file
+        return group_name({"original_name": first.original_name, "folder": first.folder})
+
+    @admin.action(description="Mark the selected groups as not duplicates", permissions=["change"])
+    def not_duplicates(self, request, queryset):
+        decided = mark_not_duplicates(groups=queryset, by=request.user)
+        self.message_user(request, f"{len(decided)} duplicate groups marked as not duplicates.", messages.SUCCESS)
 
     @admin.display(description="files", ordering="member_count")
     def member_count(self, group):

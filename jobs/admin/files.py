@@ -14,6 +14,7 @@ from jobs.admin.pagination import CappedCountPaginator
 from jobs.models import DuplicateGroup, File
 from jobs.pipeline.thumbnails import CONTENT_TYPE as THUMBNAIL_CONTENT_TYPE
 from jobs.services.corrections import Correction, CorrectionRefused, NotFound, correct_capture_times, parse_correction
+from jobs.services.duplicates import keep_copies, mark_not_duplicates
 
 
 class CaptureTimeCorrectionForm(forms.ModelForm):
@@ -46,11 +47,14 @@ class CaptureTimeCorrectionForm(forms.ModelForm):
 
 @admin.register(File)
 class FileAdmin(ConsoleAdmin):
+    # Narrow enough for a 1366-px screen beside the admin's menu and filters: a file's folder, job
+    # and pair go under its name.
     list_display = [
-        "thumbnail_small", "original_name", "job_link", "capture_time", "confidence", "capture_source", "file_size",
-        "dimensions", "error_summary",
+        "thumbnail_small", "name_and_folder", "capture_time", "confidence", "file_size", "dimensions", "error_summary"
     ]  # fmt: skip
-    list_display_links = ["original_name"]
+    list_display_links = ["name_and_folder"]
+    list_select_related = ["companion"]
+    actions = ["keep_this_copy", "not_duplicates"]
     list_filter = ["confidence", FileTypeFilter, JobFilter, HasErrorFilter, InDuplicateGroupFilter, "status"]
     search_fields = ["original_name", "path", "=sha256"]
     list_per_page = 100
@@ -65,17 +69,68 @@ class FileAdmin(ConsoleAdmin):
         ),
         ("Content", {"fields": ["mime_type", "file_size", "dimensions", "duration", "camera", "shot", "sha256", "perceptual_hash"]}),
         ("Duplicates", {"fields": ["group_links"]}),
+        ("Library", {"fields": ["earlier_import_link", "companion_link", "picture_sha256", "content_identifier"]}),
         ("Processing", {"fields": ["attempts", "processed_at", "client_modified_at"], "classes": ["collapse"]}),
     ]
     readonly_fields = [
         "preview", "original_name", "job_link", "path", "folder", "status", "error", "capture_time", "confidence",
         "capture_source", "clues_agree", "evidence", "mime_type", "file_size", "dimensions", "duration", "camera",
         "shot", "sha256", "perceptual_hash", "group_links", "attempts", "processed_at", "client_modified_at",
+        "earlier_import_link", "companion_link", "picture_sha256", "content_identifier",
     ]  # fmt: skip
 
     @admin.display(description="")
     def thumbnail_small(self, file):
         return display.thumbnail(file)
+
+    @admin.display(description="name", ordering="original_name")
+    def name_and_folder(self, file):
+        """The name, its folder below it (ten empty_gps.jpg are told apart by it), and the other
+        half of a pair: the source of the capture time is on the file's own page."""
+        pair = format_html('<div class="console-quiet">with {}</div>', file.companion) if file.companion_id else ""
+        known = format_html('<div class="console-quiet">{}</div>', "already in the library") if file.earlier_import_id else ""  # fmt: skip
+        return format_html(
+            '<span class="console-name" title="{}">{}</span><div class="console-quiet console-folder">{}</div>'
+            '<div class="console-quiet">{}</div>{}{}',
+            file.path, file.original_name, file.folder or "", display.job_link(file.job_id), pair, known,
+        )  # fmt: skip
+
+    @admin.display(description="already imported as")
+    def earlier_import_link(self, file):
+        if file.earlier_import_id is None:
+            return "Not in an earlier job of this owner."
+        url = reverse("admin:jobs_file_change", args=[file.earlier_import_id])
+        earlier = file.earlier_import
+        return format_html('<a href="{}">{}</a> in {}', url, earlier, display.job_link(earlier.job_id))
+
+    @admin.display(description="companion")
+    def companion_link(self, file):
+        if file.companion_id is None:
+            return "None: not one half of a Live Photo or RAW+JPEG pair."
+        url = reverse("admin:jobs_file_change", args=[file.companion_id])
+        return format_html('{} <a href="{}">{}</a>', display.thumbnail(file.companion), url, file.companion)
+
+    # --- bulk decisions on duplicate groups ------------------------------------------------------
+
+    @admin.action(description="Keep the selected copies (in their duplicate groups)", permissions=["change"])
+    def keep_this_copy(self, request, queryset):
+        decided, refused = keep_copies(files=queryset, by=request.user)
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
+        if decided:
+            decided_text = f"{len(decided)} duplicate groups decided: the selected copies are kept."
+            self.message_user(request, decided_text, messages.SUCCESS)
+        elif not refused:
+            self.message_user(request, "None of the selected files is in a duplicate group.", messages.WARNING)
+
+    @admin.action(description="Mark the selected files' groups as not duplicates", permissions=["change"])
+    def not_duplicates(self, request, queryset):
+        groups = DuplicateGroup.objects.filter(members__file__in=queryset).distinct().order_by("id")
+        decided = mark_not_duplicates(groups=groups, by=request.user)
+        if decided:
+            self.message_user(request, f"{len(decided)} duplicate groups marked as not duplicates.", messages.SUCCESS)
+        else:
+            self.message_user(request, "None of the selected files is in a duplicate group.", messages.WARNING)
 
     @admin.display(description="preview")
     def preview(self, file):
@@ -104,7 +159,7 @@ class FileAdmin(ConsoleAdmin):
 
     @admin.display(description="error")
     def error_summary(self, file):
-        return format_html('<span title="{}">{}</span>', file.error, file.error[:60]) if file.error else ""
+        return format_html('<span class="console-error" title="{}">{}</span>', file.error, file.error) if file.error else ""
 
     @admin.display(description="evidence")
     def evidence(self, file):

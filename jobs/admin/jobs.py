@@ -31,13 +31,22 @@ class JobAdmin(ConsoleAdmin):
     show_full_result_count = False
     actions = ["pause", "resume", "cancel", "retry_failed", "undo_export"]
     fieldsets = [
-        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "skipped_files", "failure"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors",
+                    "skipped_files", "already_imported_count", "skip_known", "failure",
+                ]  # fmt: skip
+            },
+        ),
         ("Times", {"fields": ["created_at", "started_at", "completed_at", "duration", "last_progress_at"]}),
         ("Results", {"fields": ["file_list", "duplicate_groups"]}),
         ("Export", {"fields": ["destination", "template", "export_options", "manifest", "undone_at"]}),
     ]
     readonly_fields = [
-        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "skipped_files", "failure", "created_at",
+        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "skipped_files",
+        "already_imported_count", "skip_known", "failure", "created_at",
         "started_at", "completed_at", "duration", "last_progress_at", "file_list", "duplicate_groups",
         "destination", "template", "export_options", "manifest", "undone_at",
     ]  # fmt: skip

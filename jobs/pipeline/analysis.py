@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 
 from jobs.pipeline import formats
+from jobs.pipeline.companions import apple_content_identifier, video_content_identifier
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
 from jobs.pipeline.perceptual import MAKE, MODEL, camera_name, fingerprint, shot_identity
+from jobs.pipeline.picture_identity import photo_identity
 from jobs.pipeline.raw import open_raw
 from jobs.pipeline.salvage import salvaged_metadata
 from jobs.pipeline.thumbnails import render_thumbnail
@@ -32,6 +34,8 @@ class Analysis:
     shot: str = ""
     capture: CaptureTime | None = None
     fingerprint: str = ""
+    picture_sha256: str = ""  # the picture data's own hash (jobs.pipeline.picture_identity)
+    content_identifier: str = ""  # Apple's: ties a Live Photo's picture to its video
     thumbnail: bytes | None = None  # WebP
     error: str = ""
 
@@ -51,10 +55,12 @@ def analyse(
     client_modified: datetime | None = None,
     imported_at: datetime | None = None,
     sidecars: bool = True,
+    digest: tuple[str, int] | None = None,
 ) -> Analysis:
     """Everything we learn about one file. A file that cannot be decoded still gets its hash,
-    size and whatever capture time its name, folder and dates tell, with the error recorded."""
-    sha256, size = sha256_of(path)
+    size and whatever capture time its name, folder and dates tell, with the error recorded.
+    `digest` is the file's (sha256, size) when the caller has hashed it already."""
+    sha256, size = digest or sha256_of(path)
     result = Analysis(sha256=sha256, size=size)
     clues = {
         "name": name,
@@ -80,6 +86,7 @@ def analyse(
             result.width, result.height, result.duration = video.width, video.height, video.duration
             result.camera = camera_name(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))
             clues["video_tags"] = {**clues["video_tags"], **video.tags}
+            result.content_identifier = video_content_identifier(video.tags)
             image = video.poster
         elif media_type is formats.HEIF_SEQUENCE:
             # Its first picture, read from the track as a video's first frame is.
@@ -91,8 +98,10 @@ def analyse(
             result.width, result.height = photo.width, photo.height
             result.camera = camera_name(photo.exif.get(MAKE), photo.exif.get(MODEL))
             result.shot = shot_identity(photo.exif) or ""
+            result.content_identifier = apple_content_identifier(photo.exif)
             clues["exif"], clues["xmp"], clues["iptc"] = photo.exif, photo.xmp, photo.iptc
             image = photo.reduced
+            result.picture_sha256 = photo_identity(path, media_type.mime_type, image, (photo.width, photo.height)) or ""
         if image is not None:
             result.thumbnail = render_thumbnail(image)
             result.fingerprint = fingerprint(image)

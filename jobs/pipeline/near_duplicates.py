@@ -1,22 +1,28 @@
 """Near-duplicate groups: files that hold the same picture although their bytes differ.
 
-Pure: it takes what the library knows of each picture (id, fingerprint, sha256, capture record)
-and returns the groups; loading and storing them is the caller's business.
+Pure: it takes what the library knows of each picture (id, fingerprint, sha256, capture record,
+picture identity, companion) and returns the groups; loading and storing them is the caller's business.
 
-1. Files with the same sha256 are one *content*. A group needs two contents at least: a set of
-   byte-identical copies alone is an exact group, not a near one.
+1. Files with the same picture data (the same `picture` identity: a copy that differs only in
+   metadata) or, without one, the same sha256 are one *content*. A group needs two different
+   sha256s at least: a set of byte-identical copies alone is an exact group, not a near one. A
+   content's capture records are all the records its files carry: the same picture data is one
+   shot, whatever a time-zone fix or a stripped EXIF made its metadata say.
 2. Two contents are *near* when their dhashes differ by at most INDEX_RADIUS bits and their whole
    fingerprints by at most MAX_DISTANCE. An index over the dhash finds these pairs without
    comparing every pair (multi-index hashing, below).
 3. A content without a capture record that is about as near (within MARGIN bits) to two
    different shots could be a copy of either: it joins no group rather than maybe the wrong one.
 4. Near pairs are merged into groups in increasing distance, and a merge is refused when it would
-   put two different shots into one group or two contents more than MAX_SPREAD bits apart. So a
-   copy joins the one shot it is closest to, and no chain of copies links pictures not alike.
+   put two different shots into one group (contents none of whose records match), the two
+   halves of a pair (a Live Photo's picture and video, a RAW and its JPEG), or two contents more
+   than MAX_SPREAD bits apart. So a copy joins the one shot it is closest to, and no chain of
+   copies links pictures not alike.
 
 docs/duplicates.md tells how these thresholds were measured and what they achieve.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
@@ -49,6 +55,8 @@ class Picture:
     fingerprint: str
     sha256: str
     shot: str | None = None
+    picture: str | None = None  # the picture data's identity (jobs.pipeline.picture_identity)
+    companion: int | None = None  # the other half of one shot in two files, never its duplicate
 
 
 @dataclass(frozen=True)
@@ -69,12 +77,22 @@ class NearGroup:
         return tuple(member.id for member in self.members)
 
 
-@dataclass
+Shots = tuple[str, ...]  # the capture records of one content: empty when its files carry none
+
+
+# Slots and tuples: a library of 100,000 pictures makes 100,000 of these, most with one file, one
+# record and no companion.
+@dataclass(slots=True)
 class _Content:
     ids: list[int]
-    sha256: str
+    sha256: str  # of the first file listed
     fingerprint: str
-    shot: str | None
+    shots: Shots = ()
+    companions: tuple[int, ...] = ()
+    other_bytes: dict[int, str] | None = None  # id -> sha256 of files whose bytes differ from `sha256`
+
+    def sha256_of(self, id_: int) -> str:
+        return self.other_bytes.get(id_, self.sha256) if self.other_bytes else self.sha256
 
 
 def group_near_duplicates(
@@ -98,20 +116,26 @@ def group_near_duplicates(
 
 
 def _contents(pictures: Iterable[Picture]) -> list[_Content]:
-    by_sha256: dict[str, _Content] = {}
+    pictures = [picture for picture in pictures if picture.fingerprint]
+    # A file hashed before picture identities were recorded is known by its bytes' twin's.
+    identity_of = {picture.sha256: picture.picture for picture in pictures if picture.picture}
+    by_identity: dict[str, _Content] = {}
     for picture in pictures:
-        if not picture.fingerprint:
-            continue
-        content = by_sha256.get(picture.sha256)
+        identity = identity_of.get(picture.sha256) or picture.sha256
+        content = by_identity.get(identity)
         if content is None:
-            # A blank record (as a database stores "none") is no record.
-            shot = picture.shot or None
-            by_sha256[picture.sha256] = _Content([picture.id], picture.sha256, picture.fingerprint, shot)
-        else:
-            content.ids.append(picture.id)
+            by_identity[identity] = content = _Content([], picture.sha256, picture.fingerprint)
+        content.ids.append(picture.id)
+        if picture.sha256 != content.sha256:
+            content.other_bytes = {**(content.other_bytes or {}), picture.id: picture.sha256}
+        # A blank record (as a database stores "none") is no record.
+        if picture.shot and picture.shot not in content.shots:
+            content.shots += (picture.shot,)
+        if picture.companion is not None:
+            content.companions += (picture.companion,)
     # Ordered by lowest id, so that ties are broken in import order and results do not depend on
     # the order the caller lists the pictures in.
-    return sorted(by_sha256.values(), key=lambda content: min(content.ids))
+    return sorted(by_identity.values(), key=lambda content: min(content.ids))
 
 
 def fingerprint_words(fingerprints: list[str]) -> np.ndarray:
@@ -212,43 +236,60 @@ def _expand(
 def _undecided(contents: list[_Content], pairs, margin: int) -> set[int]:
     """Contents without a capture record that are about as close to two different shots: nothing
     tells which of them they copy, so they join neither (and no group) rather than maybe the wrong one."""
-    closest: dict[int, list[tuple[int, str]]] = {}
+    closest: dict[int, list[tuple[int, Shots]]] = {}
     for first, second, distance in pairs:
         for copy, other in ((first, second), (second, first)):
-            if contents[copy].shot is None and contents[other].shot is not None:
-                closest.setdefault(copy, []).append((distance, contents[other].shot))
+            if not contents[copy].shots and contents[other].shots:
+                closest.setdefault(copy, []).append((distance, contents[other].shots))
     undecided = set()
     for copy, shots in closest.items():
         best = min(distance for distance, _ in shots)
         candidates = {shot for distance, shot in shots if distance <= best + margin}
-        if any(different_shots(a, b) for a, b in combinations(candidates, 2)):
+        if any(_different(a, b) for a, b in combinations(candidates, 2)):
             undecided.add(copy)
     return undecided
 
 
-class _Group:
-    __slots__ = ("members", "shots")
+def _different(a: Shots, b: Shots) -> bool:
+    """Whether two contents are different shots: both have records, and none of one's matches
+    one of the other's."""
+    return bool(a and b) and all(different_shots(x, y) for x in a for y in b)
 
-    def __init__(self, content: int, shot: str | None):
-        self.members = [content]
-        self.shots = {shot} - {None}
+
+class _Group:
+    __slots__ = ("members", "shots", "files", "companions")
+
+    def __init__(self, content: _Content, index: int):
+        self.members = [index]
+        self.shots = {content.shots} if content.shots else set()
+        self.files = set(content.ids)
+        self.companions = set(content.companions)
+
+    def takes(self, other: "_Group") -> None:
+        self.members += other.members
+        self.shots |= other.shots
+        self.files |= other.files
+        self.companions |= other.companions
 
 
 def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) -> list[list[int]]:
-    """Groups of content indexes (each sorted, two or more), built from near pairs in increasing
-    distance under the capture-record and spread constraints."""
+    """Groups of content indexes (each sorted), built from near pairs in increasing distance
+    under the capture-record and spread constraints: two contents or more, or one whose files
+    differ in their bytes (the same picture data with other metadata)."""
     group_of: dict[int, _Group] = {}  # only for contents in a near pair: most are in none
 
     def group(content: int) -> _Group:
         if content not in group_of:
-            group_of[content] = _Group(content, contents[content].shot)
+            group_of[content] = _Group(contents[content], content)
         return group_of[content]
 
     for first, second, _ in pairs:
         a, b = group(first), group(second)
         if a is b:
             continue
-        if any(different_shots(x, y) for x in a.shots for y in b.shots):
+        if any(_different(x, y) for x in a.shots for y in b.shots):
+            continue
+        if not a.companions.isdisjoint(b.files) or not b.companions.isdisjoint(a.files):
             continue
         if len(a.members) < len(b.members):
             a, b = b, a
@@ -256,10 +297,15 @@ def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) 
             continue
         for content in b.members:
             group_of[content] = a
-        a.members += b.members
-        a.shots |= b.shots
-    groups = {id(group): group for group in group_of.values()}.values()
-    return sorted(sorted(group.members) for group in groups if len(group.members) > 1)
+        a.takes(b)
+    merged = [sorted(group.members) for group in {id(group): group for group in group_of.values()}.values()]
+    merged = [members for members in merged if len(members) > 1 or _differ_in_bytes(contents[members[0]])]
+    alone = [[i] for i, content in enumerate(contents) if i not in group_of and _differ_in_bytes(content)]
+    return sorted(merged + alone)
+
+
+def _differ_in_bytes(content: _Content) -> bool:
+    return content.other_bytes is not None
 
 
 def _spread(words: np.ndarray, larger: list[int], smaller: list[int]) -> int:
@@ -270,7 +316,7 @@ def _spread(words: np.ndarray, larger: list[int], smaller: list[int]) -> int:
 
 
 def _near_group(contents: list[_Content]) -> NearGroup:
-    members = [
-        Member(id=id_, byte_identical=len(content.ids) > 1) for content in contents for id_ in content.ids
-    ]
-    return NearGroup(key=contents[0].sha256, members=tuple(sorted(members, key=lambda member: member.id)))
+    files = sorted((id_, content.sha256_of(id_)) for content in contents for id_ in content.ids)
+    copies = Counter(sha256 for _, sha256 in files)
+    members = tuple(Member(id=id_, byte_identical=copies[sha256] > 1) for id_, sha256 in files)
+    return NearGroup(key=files[0][1], members=members)

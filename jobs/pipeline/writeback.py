@@ -11,11 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pillow_heif
-
 from jobs.pipeline.timestamps import Clues, container_tags, image_iptc, read_capture_time
-
-pillow_heif.register_heif_opener()  # HEIC copies are opened to be checked, in any process
 
 # Formats exiftool rewrites safely in place (in our copy); everything else (AVI, MKV, GIF, MPG,
 # RAW, ...) keeps its bytes and gets an XMP sidecar.
@@ -134,9 +130,9 @@ def _offset(time: datetime) -> str:
 def photo_fields(path: Path) -> dict[str, str]:
     """A photo's date fields as missing_fields() reads them, from Pillow's EXIF and XMP: a tenth
     of what asking exiftool costs, on every photo of an export."""
-    from PIL import Image
-
     from jobs.pipeline.timestamps.xmp import xmp_dates
+
+    Image = _pillow()
 
     with Image.open(path) as im:
         exif_ifd = im.getexif().get_ifd(EXIF_IFD)
@@ -164,9 +160,7 @@ def reads_back(copy: Path, chosen: Chosen, *, how: str, zone: ZoneInfo) -> bool:
     if how == VIDEO:
         clues["video_tags"] = _video_tags(copy)
     else:
-        from PIL import Image
-
-        with Image.open(copy) as im:
+        with _pillow().open(copy) as im:
             clues.update(exif=im.getexif(), xmp=im.info.get("xmp"), iptc=image_iptc(im))
     found = read_capture_time(Clues(**clues), zone=zone).value
     if found is None:
@@ -210,7 +204,7 @@ def _jpeg_image_data(data: bytes) -> tuple | None:
 
 
 def _pixels(path: Path) -> tuple | None:
-    from PIL import Image
+    Image = _pillow()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -245,3 +239,12 @@ def _video_tags(path: Path) -> dict[str, str]:
         for stream in container.streams.video[:1]:
             tags.update({k.lower(): v for k, v in stream.metadata.items()})
     return tags
+
+
+def _pillow():
+    """Pillow with libheif's opener, which the pipeline's image module registers (HEIC copies are
+    checked too). Imported at the first copy checked: the web server imports this module as well,
+    and must not load the decoders (tests/test_startup.py)."""
+    from jobs.pipeline import images
+
+    return images.Image

@@ -10,7 +10,7 @@ from django_q.models import OrmQ
 
 from jobs.models import File, Job
 from jobs.services.imports import enqueue_job
-from jobs.services.processing import finish_job_if_done, work_for
+from jobs.services.processing import finish_job_if_done, queue_regrouping, work_for
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ def control_job(*, job: Job, action: str) -> Job:
             raise ActionRefused(job, action)
         if action == "resume":
             transaction.on_commit(lambda: enqueue_job(job))
+        if target in Job.FINISHED and job.kind != Job.Kind.EXPORT:
+            queue_regrouping(job.id)
     return job
 
 
@@ -66,9 +68,13 @@ def retry_failed_files(*, job: Job) -> int:
             job.refresh_from_db()
             raise ActionRefused(job, "retry")
         failed = work_for(job.kind).model.objects.filter(job=job, status=File.Status.FAILED)
+        known = failed.filter(earlier_import__isnull=False).count() if job.kind != Job.Kind.EXPORT else 0
         count = failed.update(status=File.Status.PENDING, error="", attempts=0, claimed_by="", processed_at=None)
+        if known:
+            File.objects.filter(job=job, status=File.Status.PENDING).update(earlier_import=None)
         if count:
             Job.objects.filter(id=job.id).update(
+                already_imported_count=F("already_imported_count") - known,
                 status=Case(When(status=Job.Status.PAUSED, then=Value(Job.Status.PAUSED)), default=Value(Job.Status.RUNNING)),
                 progress_current=F("progress_current") - count,
                 error_count=F("error_count") - count,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from jobs.batching import batched
 from jobs.models import DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
+from jobs.services.library import pair_companions
 
 # A file that failed to decode still has its bytes hashed, and those bytes can be duplicated.
 GROUPED_STATUSES = (File.Status.DONE, File.Status.FAILED)
@@ -27,8 +28,11 @@ class DecisionRefused(Exception):
 
 
 def refresh_duplicate_groups(*, job: Job | None = None) -> None:
-    """Regroup after a job finished (or, without a job, the whole library): the exact groups of
-    the job's files, then the library's near groups."""
+    """Regroup after a job ended (or, without a job, the whole library): the job's pairs first
+    (companions are never duplicates of each other), the exact groups of its files, then the
+    library's near groups."""
+    if job is not None:
+        pair_companions(job=job)
     refresh_exact_groups(job=job)
     refresh_near_groups()
 
@@ -60,14 +64,16 @@ def refresh_near_groups() -> None:
     rows = (
         File.objects.filter(status__in=GROUPED_STATUSES)
         .exclude(perceptual_hash="")
-        .values_list("id", "perceptual_hash", "sha256", "shot")
+        .values_list("id", "perceptual_hash", "sha256", "shot", "picture_sha256", "companion_id")
         .iterator(chunk_size=5000)
     )
     # A fingerprint of another length was made by an earlier version; the file is compared again
     # once it is processed anew.
     pictures = [
-        Picture(id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None)
-        for file_id, fingerprint, sha256, shot in rows
+        Picture(
+            id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None, picture=picture or None, companion=companion
+        )
+        for file_id, fingerprint, sha256, shot, picture, companion in rows
         if len(fingerprint) == FINGERPRINT_LENGTH
     ]
     found = {group.key: {m.id: m.byte_identical for m in group.members} for group in group_near_duplicates(pictures)}
@@ -122,6 +128,30 @@ def decide(*, group: DuplicateGroup, keep: File | None, not_duplicates: bool, by
     group.decided_at = None if undecided else timezone.now()
     group.save(update_fields=["keep", "not_duplicates", "decided_by", "decided_at", "updated_at"])
     return group
+
+
+def keep_copies(*, files: Iterable[File], by) -> tuple[list[DuplicateGroup], list[str]]:
+    """Staff's "keep this copy" for many files at once: each file becomes the copy to keep in the
+    groups it is in. A group that two of the files share is left as it was, since only one copy can
+    be kept. Returns the groups decided and the reasons for the ones left alone."""
+    files = list(files)
+    chosen: dict[int, list[File]] = {}
+    for member in DuplicateMember.objects.filter(file__in=files).select_related("group", "file"):
+        chosen.setdefault(member.group_id, []).append(member.file)
+    decided, refused = [], []
+    for group in DuplicateGroup.objects.filter(id__in=chosen).order_by("id"):
+        keep = chosen[group.id]
+        if len(keep) > 1:
+            names = ", ".join(sorted(str(f) for f in keep))
+            refused.append(f"{group}: {names} are all in it; keep one of them.")
+            continue
+        decided.append(decide(group=group, keep=keep[0], not_duplicates=False, by=by))
+    return decided, refused
+
+
+def mark_not_duplicates(*, groups: Iterable[DuplicateGroup], by) -> list[DuplicateGroup]:
+    """Staff's "not duplicates" for many groups at once."""
+    return [decide(group=group, keep=None, not_duplicates=True, by=by) for group in groups]
 
 
 def check_decision(*, group: DuplicateGroup, keep: File | None, not_duplicates: bool) -> None:

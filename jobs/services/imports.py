@@ -17,6 +17,11 @@ from jobs.pipeline import formats
 from jobs.services.processing import finish_job_if_done, queue_batch, work_for
 
 BULK_CREATE_SIZE = 1000
+# A skip_known job's files are mostly known ones, hashed and given the earlier results in a few
+# milliseconds each: in batches five times larger, the queue's own cost per batch (measured: a third
+# of a re-import's time at ten files a batch) is paid five times less often. Files that are not known
+# after all still finish far inside the task timeout, fifty to a batch.
+KNOWN_BATCH_FACTOR = 5
 
 
 class ImportRefused(Exception):
@@ -45,8 +50,9 @@ class StoredUpload:
     client_modified_at: datetime | None = None
 
 
-def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
-    """A job for every photo and video below a server folder, left where they are."""
+def create_path_job(*, path: Path, owner=None, enqueue: bool = True, skip_known: bool = False) -> Job:
+    """A job for every photo and video below a server folder, left where they are. With
+    `skip_known`, files the owner's library holds already are not decoded again (jobs.services.library)."""
     if not path.is_absolute():
         raise ImportRefused(f"The path must be absolute: {path}")
     try:
@@ -57,7 +63,7 @@ def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
         raise ImportRefused(f"Not a folder: {path}")
     skipped = Counter()
     with transaction.atomic():
-        job = Job.objects.create(kind=Job.Kind.PATH, source_path=str(root), owner=owner)
+        job = Job.objects.create(kind=Job.Kind.PATH, source_path=str(root), owner=owner, skip_known=skip_known)
         files = (
             File(job=job, original_name=p.name, path=str(p), folder=folder)
             for p, folder in media_files(root, skipped)
@@ -135,7 +141,8 @@ def enqueue_job(job: Job, *, from_id: int = 0) -> int:
     enqueued = uuid.uuid4().hex[:12]
     count = 0
     with transaction.atomic():
-        for batch in batched(ids, work.units_per_batch):
+        size = work.units_per_batch * (KNOWN_BATCH_FACTOR if job.skip_known else 1)
+        for batch in batched(ids, size):
             queue_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=f"{enqueued}-{batch[0]}")
             count += 1
     if count == 0:

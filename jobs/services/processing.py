@@ -27,7 +27,9 @@ from django_q.tasks import async_task
 from PIL import Image
 
 from jobs.models import File, FileStatus, Job
+from jobs.pipeline.hashing import sha256_of
 from jobs.services.corrections import apply_earlier_corrections
+from jobs.services.library import Known, earlier_import_id, known_file
 from jobs.storage import local_path, save_thumbnail
 
 if TYPE_CHECKING:
@@ -43,8 +45,11 @@ RESULT_FIELDS = [
     "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
     "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
     "capture_evidence", "capture_conflict", "capture_precision", "capture_offset_known", "perceptual_hash",
-    "thumbnail",
+    "picture_sha256", "content_identifier", "thumbnail", "earlier_import_id",
 ]  # fmt: skip
+# What a file of a skip_known job takes from its earlier import: every result but its own state.
+OWN_STATE = ("status", "processed_at", "error", "thumbnail", "earlier_import_id")
+KNOWN_FIELDS = [name for name in RESULT_FIELDS if name not in OWN_STATE]
 
 
 class JobCannotGoOn(Exception):
@@ -88,10 +93,13 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
         return
     work = work_for(job.kind)
     results = Results(job_id, token, work)
+    cancelled = False
     try:
         for file in _unfinished_files(job, first_id, last_id, work):
             if not _claim(file, token, work):
-                if _job_status(job_id) != Job.Status.RUNNING:
+                status = _job_status(job_id)
+                if status != Job.Status.RUNNING:
+                    cancelled = status == Job.Status.CANCELLED
                     break  # paused or cancelled: stop at this file boundary
                 continue  # another batch has it
             if file.attempts > settings.MEDIAIMPORT_MAX_FILE_ATTEMPTS:
@@ -126,6 +134,10 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
         raise
     finally:
         results.flush()
+    if cancelled and results.written and job.kind != Job.Kind.EXPORT:
+        # The file in hand when the cancel came was written after it: the regrouping that the
+        # cancel queued may have run without it.
+        queue_regrouping(job_id)
     finish_job_if_done(job_id)
 
 
@@ -158,18 +170,29 @@ def import_file(file: File) -> str:
     analysis = analyse_file(file)
     if isinstance(analysis, str):
         return analysis
+    if isinstance(analysis, Known):
+        _take_known(file, analysis)
+        return file.error
     _apply(file, analysis)
+    file.earlier_import_id = earlier_import_id(job=file.job, sha256=file.sha256)
     return file.error
 
 
-def analyse_file(file: File) -> "Analysis | str":
-    """The file's analysis, or the error that kept it from being read at all."""
+def analyse_file(file: File) -> "Analysis | Known | str":
+    """The file's analysis, the earlier import whose results it takes (a skip_known job's file
+    the owner's library holds already), or the error that kept it from being read at all."""
     is_path = file.job.kind == Job.Kind.PATH
     try:
         with local_path(file) as path:
+            digest = None
+            if file.job.skip_known:
+                digest = sha256_of(path)
+                if (known := known_file(job=file.job, sha256=digest[0], fields=KNOWN_FIELDS)) is not None:
+                    return known
             file_modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) if is_path else None
             return load_pipeline().analyse(
                 path,
+                digest=digest,
                 name=file.original_name,
                 folders=tuple(file.folder.split("/")) if file.folder else (),
                 zone=ZoneInfo(settings.TIME_ZONE),
@@ -198,6 +221,7 @@ class Results:
         self.work = work or IMPORT_WORK
         self.pending: list[File] = []
         self.since = time.monotonic()
+        self.written = 0  # results written by this batch
 
     def add(self, file: File, *, analysis: "Analysis | str | None" = None, failure: str = "") -> None:
         if isinstance(analysis, str):
@@ -216,7 +240,7 @@ class Results:
         self.since = time.monotonic()
         if not self.pending:
             return
-        written, errors, done = 0, 0, []
+        written, errors, known, done = 0, 0, 0, []
         with transaction.atomic():
             for file in self.pending:
                 # Written only while the file is still this batch's, so that a result is written
@@ -227,14 +251,17 @@ class Results:
                 ):
                     written += 1
                     errors += file.status == FileStatus.FAILED
+                    known += getattr(file, "earlier_import_id", None) is not None
                     done.append(file.id)
             if self.work.after_written:
                 self.work.after_written(done)
             Job.objects.filter(id=self.job_id).update(
                 progress_current=F("progress_current") + written,
                 error_count=F("error_count") + errors,
+                already_imported_count=F("already_imported_count") + known,
                 last_progress_at=timezone.now(),
             )
+        self.written += written
         self.pending = []
 
 
@@ -260,11 +287,27 @@ def _apply(file: File, analysis: "Analysis") -> None:
     file.capture_offset_known = capture.offset_known
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
+    file.picture_sha256 = analysis.picture_sha256
+    file.content_identifier = _storable(analysis.content_identifier)
     if analysis.thumbnail:
         try:
             file.thumbnail.name = save_thumbnail(file, analysis.thumbnail)
         except OSError as e:
             # The file fails with the reason, and retrying failed files redoes it once there is room.
+            file.error = _storage_error(e, "the thumbnail could not be stored")
+
+
+def _take_known(file: File, known: Known) -> None:
+    """The earlier import's results as they are, and a copy of its thumbnail under this file's own
+    name, so that deleting either job leaves the other's whole."""
+    for name in KNOWN_FIELDS:
+        setattr(file, name, known.earlier[name])
+    file.earlier_import_id = known.earlier["id"]
+    file.error = ""
+    if known.thumbnail:
+        try:
+            file.thumbnail.name = save_thumbnail(file, known.thumbnail)
+        except OSError as e:
             file.error = _storage_error(e, "the thumbnail could not be stored")
 
 
@@ -323,11 +366,17 @@ def finish_job_if_done(job_id: int) -> bool:
         ~Exists(unfinished), id=job_id, status__in=[Job.Status.PENDING, Job.Status.RUNNING]
     ).update(status=Job.Status.COMPLETED, completed_at=now, started_at=Coalesce(F("started_at"), now))
     if completed and kind != Job.Kind.EXPORT:
-        # Library-wide regrouping is a task of its own, so a batch's worker never waits for it.
-        transaction.on_commit(
-            lambda: async_task("jobs.tasks.refresh_duplicate_groups", job_id, task_name=f"job {job_id} duplicates")
-        )
+        queue_regrouping(job_id)
     return bool(completed)
+
+
+def queue_regrouping(job_id: int) -> None:
+    """Bring the library's duplicate groups up to date with a job that ended, in whatever state:
+    a cancelled job's files are in the library as much as a completed job's. Regrouping is a task
+    of its own, so neither a batch's worker nor a request waits for it."""
+    transaction.on_commit(
+        lambda: async_task("jobs.tasks.refresh_duplicate_groups", job_id, task_name=f"job {job_id} duplicates")
+    )
 
 
 def fail_job(job_id: int, failure: str) -> bool:

@@ -46,7 +46,7 @@ export const api = {
   job: (id) => request("GET", `/api/jobs/${id}`),
   control: (id, action) => request("POST", `/api/jobs/${id}/control`, { action }),
   files: (id, query) => request("GET", `/api/jobs/${id}/files?${new URLSearchParams(query)}`),
-  duplicates: (id, kind) => request("GET", `/api/jobs/${id}/duplicates?kind=${kind}`),
+  duplicates: (id, query) => request("GET", `/api/jobs/${id}/duplicates?${new URLSearchParams(query)}`),
   importPath: (path) => request("POST", "/api/import-path", { path }),
   startExport: (options) => request("POST", "/api/exports", options),
   exportPreview: (template) => request("GET", `/api/exports/preview?${new URLSearchParams({ template })}`),

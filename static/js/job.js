@@ -90,6 +90,9 @@ export class JobView {
     skipped.textContent = job.skipped_count
       ? `Skipped ${job.skipped_count.toLocaleString()} files that are not photos or videos we import: ${format.skipped(job.skipped)}`
       : "";
+    const known = job.already_imported_count || 0;
+    $("#job-library").hidden = !known;
+    $("#job-library").textContent = `${known.toLocaleString()} already in your library`;
     const rate = isFinished(job) ? averageRate(job) : this.rate();
     $("#job-rate").textContent = rate ? `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} files/s` : "–";
     const manifest = $("#job-manifest");

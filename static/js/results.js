@@ -9,6 +9,7 @@ import { openPreview } from "./preview.js";
 
 const PER_PAGE = 100;
 const MAX_PER_PAGE = 200;
+const GROUPS_PER_PAGE = 20;
 const ERRORS_PER_SCREEN = 30;
 const CONFIDENCES = ["high", "medium", "low", "none"];
 const CONFIDENCE_LABELS = { high: "High confidence", medium: "Medium confidence", low: "Low confidence", none: "No date" };
@@ -69,8 +70,8 @@ export class Results {
         (answer) => Object.assign(counts, answer.counts),
         () => {},
       ),
-      api.duplicates(this.jobId, "all").then(
-        (answer) => { counts.duplicates = answer.groups.length; },
+      api.duplicates(this.jobId, { kind: "all", per_page: 1 }).then(
+        (answer) => { counts.duplicates = answer.total; },
         () => {},
       ),
     ]);
@@ -96,17 +97,19 @@ export class Results {
     this.errors.hidden = view !== "errors";
     this.duplicates.hidden = view !== "duplicates";
     this.empty.hidden = true;
-    if (view === "duplicates") this.loadDuplicates(this.state);
-    else this.more();
+    $("#dup-exact").replaceChildren();
+    $("#dup-near").replaceChildren();
+    this.more();
   }
 
   async more() {
     const state = this.state;
-    if (!state || !this.jobId || state.view === "duplicates" || state.loading || state.page >= state.pages) return;
+    if (!state || !this.jobId || state.loading || state.page >= state.pages) return;
     state.loading = true;
     this.loading.hidden = false;
     try {
       if (state.view === "errors") await this.moreErrors(state);
+      else if (state.view === "duplicates") await this.moreDuplicates(state);
       else await this.moreFiles(state);
     } catch (error) {
       if (state === this.state) this.say(error.message);
@@ -147,17 +150,21 @@ export class Results {
     if (!this.errors.childElementCount && state.page >= state.pages) this.say("No file failed.");
   }
 
-  async loadDuplicates(state) {
-    this.loading.hidden = false;
-    try {
-      const [exact, near] = await Promise.all([api.duplicates(this.jobId, "exact"), api.duplicates(this.jobId, "near")]);
-      if (state !== this.state) return;
-      $("#dup-exact").replaceChildren(...groupsOrNote(exact.groups, "No exact copies."));
-      $("#dup-near").replaceChildren(...groupsOrNote(near.groups, "No look-alikes."));
-    } catch (error) {
-      if (state === this.state) this.say(error.message);
-    } finally {
-      this.loading.hidden = true;
+  // Groups a page at a time, exact copies first, then look-alikes (the API pages them together).
+  async moreDuplicates(state) {
+    const answer = await api.duplicates(this.jobId, { kind: "all", page: state.page + 1, per_page: GROUPS_PER_PAGE });
+    if (state !== this.state) return;
+    state.page = answer.page;
+    state.pages = answer.pages;
+    for (const kind of ["exact", "near"]) {
+      const groups = answer.groups.filter((g) => g.kind === kind);
+      $(`#dup-${kind}`).append(...groups.map(group));
+    }
+    if (state.page >= state.pages) {
+      for (const [kind, note] of [["exact", "No exact copies."], ["near", "No look-alikes."]]) {
+        const section = $(`#dup-${kind}`);
+        if (!section.childElementCount) section.append(el("p", { class: "muted empty", text: note }));
+      }
     }
   }
 
@@ -198,8 +205,16 @@ function card(file) {
         el("span", { class: "meta" },
           el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
           el("span", { class: "muted", text: format.source(file.timestamp_source), title: file.timestamp_source || null })),
+        pairNote(file),
+        file.already_imported ? el("span", { class: "tag library", text: "Already in your library", title: `Imported before (file ${file.already_imported_from})` }) : null,
         file.error ? el("span", { class: "error-text", text: file.error }) : null)),
   );
+}
+
+// The two halves of one shot (a Live Photo's picture and video, a RAW and its JPEG) name each other.
+function pairNote(file) {
+  if (!file.companion_id) return null;
+  return el("span", { class: "tag pair", text: `Pair: ${file.companion_name || "its other half"}`, title: "One shot in two files, kept together" });
 }
 
 // A file of a paused job that no worker has reached yet: it has no date because nobody looked.
@@ -218,11 +233,6 @@ function errorItem(file) {
     el("span", { class: "reason", text: file.error || "Failed" }));
 }
 
-function groupsOrNote(groups, note) {
-  if (!groups.length) return [el("p", { class: "muted empty", text: note })];
-  return groups.map(group);
-}
-
 // A group shows what a person needs to choose the copy to keep: size and dimensions, with the
 // largest marked.
 function group(g) {
@@ -232,11 +242,14 @@ function group(g) {
   // Copies of the same size and dimensions (always so for exact ones) have no largest.
   const best = g.files.some((f) => larger(f, biggest)) ? biggest : null;
   return el("div", { class: "dup-group" },
+    el("h4", { class: "dup-name", text: g.name }),
     el("ul", { class: "dup-files" },
       g.files.map((file) => el("li", { class: file === best ? "dup-file best" : "dup-file" },
         thumbnail(file, 160),
         el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
         el("span", { class: "muted small", text: [format.bytes(file.size), format.dimensions(file)].filter(Boolean).join(" · ") }),
         el("span", { class: "muted small", text: format.fileTime(file).text }),
+        // Where the copy is, so that copies of one name can be told apart.
+        el("span", { class: "muted small path", text: `${file.folder || "(top folder)"} · job ${file.job_id}`, title: file.path || null }),
         file === best ? el("span", { class: "tag", text: "Largest" }) : null))));
 }

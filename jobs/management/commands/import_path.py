@@ -31,13 +31,21 @@ class Command(BaseCommand):
         how.add_argument("--sync", action="store_true", help="Process the files in this process, without a cluster.")
         how.add_argument("--no-wait", action="store_true", help="Only queue the job and print its id.")
         parser.add_argument("--user", help="Username that owns the job and sees it on the web page.")
+        parser.add_argument(
+            "--skip-known",
+            action="store_true",
+            help="Files the owner's earlier jobs hold already (same SHA-256) are recorded as already imported "
+            "and take those files' results instead of being decoded again.",
+        )
 
-    def handle(self, *args, path, sync, no_wait, user, verbosity, **options):
+    def handle(self, *args, path, sync, no_wait, user, skip_known, verbosity, **options):
         # django-q2 logs a line for every batch it queues; the progress bar says more, in one line.
         logging.getLogger("django-q").setLevel(logging.WARNING if verbosity < 2 else logging.INFO)
         owner = self._owner(user)
         try:
-            job = create_path_job(path=Path(path).expanduser().absolute(), owner=owner, enqueue=not sync)
+            job = create_path_job(
+                path=Path(path).expanduser().absolute(), owner=owner, enqueue=not sync, skip_known=skip_known
+            )
         except ImportRefused as e:
             raise CommandError(str(e)) from None
         self.run_job(job, sync=sync, no_wait=no_wait, verbosity=verbosity)
@@ -59,6 +67,7 @@ class Command(BaseCommand):
         job.refresh_from_db()
         self.stdout.write(
             f"{job.status}: {job.progress_current} of {job.progress_total} {unit}s, {job.error_count} with errors"
+            + (f", {job.already_imported_count} already in the library" if job.kind != Job.Kind.EXPORT else "")
         )
         self.stdout.write(self._taken(job))
         if job.status == Job.Status.FAILED:
