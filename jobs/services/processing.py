@@ -24,6 +24,7 @@ from django_q.tasks import async_task
 from PIL import Image
 
 from jobs.models import File, Job
+from jobs.services import liveness
 from jobs.storage import local_path, save_thumbnail
 
 if TYPE_CHECKING:
@@ -51,6 +52,12 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     results = Results(job_id, token)
     try:
         for file in _unfinished_files(job, first_id, last_id):
+            if liveness.stopping():
+                # The cluster is being stopped (Ctrl-C): the files left go back on the queue under
+                # the same token, for whichever cluster runs next, instead of holding the stop up.
+                results.flush()
+                queue_batch(job_id=job_id, first_id=file.id, last_id=last_id, token=token)
+                break
             if not _claim(file, token):
                 if _job_status(job_id) != Job.Status.RUNNING:
                     break  # paused or cancelled: stop at this file boundary
