@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # How long a stop waits for the workers to finish the file in hand before it kills them (the file
 # is then taken up again by the next cluster). A second Ctrl-C kills them at once.
 STOP_SECONDS = 6
+SAME_STOP_SECONDS = 1
 
 
 class Command(qcluster.Command):
@@ -35,8 +36,10 @@ class Command(qcluster.Command):
         if cluster_name:
             os.environ["Q_CLUSTER_NAME"] = cluster_name
         self.cluster = None
-        self.stop_asked = 0
+        self.stop_asked = None
         self.deadline = None
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, self.stop)
         liveness.register()
         try:
             # A cluster killed a moment ago (kill -9, power cut) is gone now: its tasks are handed
@@ -50,13 +53,13 @@ class Command(qcluster.Command):
             connections.close_all()
             self.cluster = Cluster()
             for stop_signal in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(stop_signal, self.stop)
+                signal.signal(stop_signal, self.stop)  # in place of the handlers Cluster() set
             self.cluster.start()
             if run_once:
                 self.cluster.stop()
             self.keep_watch()
         except KeyboardInterrupt:
-            pass  # Ctrl-C while starting: nothing runs yet, nothing to say
+            pass  # stopped while starting: nothing runs yet, nothing to say
         finally:
             if self.cluster and self.cluster.sentinel:
                 self.cluster.sentinel.join()
@@ -65,23 +68,36 @@ class Command(qcluster.Command):
             liveness.release_own()
 
     def keep_watch(self):
-        """Beat and hand out abandoned tasks until the cluster has stopped."""
+        """Beat and hand out abandoned tasks every BEAT_SECONDS until the cluster has stopped;
+        stop it once asked. (Here, not in the signal handler: the handler may have interrupted
+        a transaction, whose write lock SQLite's other writers would wait for.)"""
+        next_beat = 0
         while self.cluster.sentinel.is_alive():
-            try:
-                liveness.beat()
-                liveness.release_abandoned()
-            except DatabaseError as e:  # the database out of reach for a moment: the next beat tries again
-                log.warning("Could not beat: %s", e)
-                connections.close_all()
-            time.sleep(liveness.BEAT_SECONDS)
+            if self.stop_asked is not None:
+                self.cluster.stop()  # returns once the sentinel has stopped its processes
+                break
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + liveness.BEAT_SECONDS
+                try:
+                    liveness.beat()
+                    liveness.release_abandoned()
+                except DatabaseError as e:  # the database out of reach for a moment: beat again
+                    log.warning("Could not beat: %s", e)
+                    connections.close_all()
+            time.sleep(0.1)
 
     def stop(self, signum, frame):
-        self.stop_asked += 1
-        if self.stop_asked > 1:
-            liveness.kill_below(os.getpid())  # asked again: no more waiting
+        now = time.monotonic()
+        if self.stop_asked is not None:
+            # Asked again, by a person: no more waiting. (Ctrl-C under `make run` brings SIGINT
+            # from the terminal and SIGTERM from the recipe together: one stop.)
+            if now - self.stop_asked > SAME_STOP_SECONDS:
+                liveness.kill_below(os.getpid())
             return
+        self.stop_asked = now
+        if self.cluster is None or self.cluster.sentinel is None:
+            raise KeyboardInterrupt  # still starting: nothing to stop but this process
         liveness.stop_workers()
         self.deadline = threading.Timer(STOP_SECONDS, liveness.kill_below, [os.getpid()])
         self.deadline.daemon = True
         self.deadline.start()
-        self.cluster.stop()
