@@ -83,7 +83,12 @@ def upload(request):
         return _too_large(limit)
     guard = uploads.UploadGuard(request, limit=limit)
     request.upload_handlers = [guard, TemporaryFileUploadHandler(request)]
+    body = uploads.watched_body(request)
     try:
+        if body is not None:
+            # Parsed as Django would, through the watch; the request keeps the result as its own
+            # POST and FILES (as Django REST framework does), which it closes when it ends.
+            request._post, request._files = request.parse_file_upload(request.META, body)
         files = request.FILES.getlist("files")
     except TooManyFilesSent:
         most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
@@ -106,8 +111,8 @@ def upload(request):
         return error(507, f"The server's disk is full ({e.strerror}); nothing of the upload was kept.")
     if guard.exceeded:
         return _too_large(limit)
-    if guard.interrupted:
-        return error(400, "The upload was cut off in the middle of a file; nothing of it was kept. Send it again.")
+    if guard.interrupted or (body is not None and body.cut):
+        return error(400, "The upload was cut off before it all arrived; nothing of it was kept. Send it again.")
     return _receive_upload(request, files)
 
 
