@@ -223,12 +223,10 @@ def job_files(request, job: Job):
         # Each group is paged on its own: page N holds the N-th slice of every group, so the page
         # never loads more than 4 x per_page files however large the job.
         counts = selectors.confidence_counts(job)
-        shown = [confidence] if confidence else Confidence.values
+        shown = [confidence] if confidence else [*Confidence.values, selectors.PENDING]
         groups = {
-            c: [file_dict(f, job=job) for f in selectors.job_files(job, confidence=c, status=status)[start : start + per_page]]
-            if c in shown
-            else []
-            for c in Confidence.values
+            c: [file_dict(f, job=job) for f in _group_files(job, c, status)[start : start + per_page]] if c in shown else []
+            for c in counts
         }
         paging = _page_info(page, per_page, max(counts[c] for c in shown))
         paging["total"] = sum(counts[c] for c in shown)
@@ -237,6 +235,12 @@ def job_files(request, job: Job):
     total = files.count()
     page_files = [file_dict(f, job=job) for f in files[start : start + per_page]]
     return JsonResponse({"files": page_files, **_page_info(page, per_page, total)})
+
+
+def _group_files(job: Job, group: str, status: str | None):
+    if group == selectors.PENDING:
+        return selectors.job_files(job, status=status, pending=True)
+    return selectors.job_files(job, confidence=group, status=status)
 
 
 @api_view("GET")

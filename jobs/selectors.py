@@ -26,23 +26,34 @@ LISTED_FIELDS = (
 )  # fmt: skip
 
 
-def job_files(job: Job, *, confidence: str | None = None, status: str | None = None) -> QuerySet:
+# The group of files not processed yet (waiting, or in a worker's hands): they have no confidence
+# yet, not confidence "none", which says a file was read and told no date.
+PENDING = "pending"
+
+
+def job_files(
+    job: Job, *, confidence: str | None = None, status: str | None = None, pending: bool = False
+) -> QuerySet:
     """The job's files as rows of LISTED_FIELDS, in a stable order (id), optionally of one
-    confidence or one processing status; the (job, confidence, id) and (job, status) indexes
-    serve them."""
+    confidence (processed files only), one processing status, or only those not processed yet;
+    the (job, confidence, id) and (job, status) indexes serve them."""
     files = File.objects.filter(job=job).order_by("id").values(*LISTED_FIELDS)
     if confidence:
-        files = files.filter(confidence=confidence)
+        files = files.filter(confidence=confidence).exclude(status__in=File.UNFINISHED)
     if status:
         files = files.filter(status=status)
+    if pending:
+        files = files.filter(status__in=File.UNFINISHED)
     return files
 
 
 def confidence_counts(job: Job) -> dict[str, int]:
-    """How many of the job's files have each confidence, every confidence named."""
-    counts = dict.fromkeys(Confidence.values, 0)
-    rows = File.objects.filter(job=job).order_by().values_list("confidence").annotate(n=Count("id"))
-    counts.update(rows)
+    """How many of the job's processed files have each confidence, every confidence named, and
+    how many files are not processed yet (PENDING)."""
+    counts = dict.fromkeys([*Confidence.values, PENDING], 0)
+    rows = File.objects.filter(job=job).order_by().values_list("status", "confidence").annotate(n=Count("id"))
+    for status, confidence, n in rows:
+        counts[PENDING if status in File.UNFINISHED else confidence] += n
     return counts
 
 
