@@ -3,7 +3,10 @@
 import hashlib
 import io
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from PIL import Image
 from jobs.models import File, Job
 from jobs.pipeline.formats import by_name
 from jobs.selectors import exact_duplicate_groups
-from tests.conftest import inherited_environ, manage
+from tests.conftest import ROOT, inherited_environ, manage
 
 
 def sha256(path: Path) -> str:
@@ -141,3 +144,37 @@ def test_sync_import_on_the_command_line_ends_with_its_summary_and_groups(corpus
     with sqlite3.connect(tmp_path / "data" / "db.sqlite3") as db:
         groups = db.execute("SELECT key FROM jobs_duplicategroup WHERE kind = 'exact'").fetchall()
     assert sorted(groups) == sorted([(sha256(folder / "copy.JPG"),), (sha256(folder / "another.JPG"),)])
+
+
+def test_without_the_database_of_make_run_it_says_where_it_looked(corpus, tmp_path):
+    elsewhere = tmp_path / "another-data-dir"
+    env = {**inherited_environ("DATABASE_URL"), "MEDIAIMPORT_DATA_DIR": str(elsewhere)}
+
+    result = manage("import_path", str(corpus / "elodie"), "--sync", env=env, timeout=60)
+
+    assert result.returncode == 1
+    assert f"No database at {elsewhere / 'db.sqlite3'}: run `make run` once" in result.stderr
+    assert "MEDIAIMPORT_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
+    assert not (elsewhere / "db.sqlite3").exists()  # none made in passing
+
+
+def test_with_no_cluster_running_it_says_so_and_points_at_sync(copy_media, cluster_env):
+    folder = copy_media("elodie/plain.jpg")
+    waiting = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "import_path", str(folder)],
+        env=cluster_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        said = ""
+        while "No cluster is running" not in said:
+            line = waiting.stderr.readline()
+            assert line, f"ended without a word: {said}"
+            said += line
+        waiting.send_signal(signal.SIGINT)
+        out, err = waiting.communicate(timeout=30)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert "--sync" in said and "make run" in said
+    assert waiting.returncode == 130 and "goes on in the cluster" in err
+    assert Job.objects.get().status == Job.Status.PENDING  # queued, for a cluster to come

@@ -175,6 +175,11 @@ def release_own() -> int:
     return released
 
 
+def any_cluster_running() -> bool:
+    """Whether some cluster has beaten lately (for a word to whoever waits for one)."""
+    return ClusterProcess.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=SILENT_SECONDS)).exists()
+
+
 # --- every cluster's watch ------------------------------------------------------------------------
 
 
