@@ -65,7 +65,7 @@ class WatchedBody:
     """A multipart request body as the parser reads it: counted, and watched for the closing
     delimiter. Django's parser takes a body that just ends after some whole parts (the connection
     dropped between two files, Stop pressed in the page) for a whole one, and would keep the
-    files before the cut; `whole` tells the two apart."""
+    files before the cut; `cut` tells the two apart."""
 
     def __init__(self, stream, *, length: int, boundary: str):
         self.stream = stream
