@@ -334,6 +334,19 @@ def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, ali
     assert stopped < job.progress_total
     page.locator("#results").wait_for()
     screenshot(page, "paused")
+    # The files no worker reached are counted apart, not as "No date" (read afresh, the worker
+    # having stopped).
+    page.reload()
+    processed = File.objects.filter(job=job).exclude(status__in=File.UNFINISHED)
+    waiting = job.progress_total - processed.count()
+    page.locator("#rtab-pending .count", has_text=f"{waiting:,}").wait_for()
+    assert page.locator("#rtab-pending").is_visible()
+    undated = processed.filter(confidence=File.Confidence.NONE).count()
+    assert page.locator("#rtab-none .count").inner_text() == f"{undated:,}"
+    page.get_by_role("tab", name="Not processed").click()
+    page.locator("#results-grid .tile").first.wait_for()
+    tiles = page.locator("#results-grid .tile")
+    assert tiles.count() == tiles.filter(has_text="Not processed yet").count() > 0
 
     resume.click()
     page.locator("#job-status", has_text="Running").wait_for()
