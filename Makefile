@@ -27,14 +27,14 @@ setup: $(INSTALLED) compile exiftool
 	$(PY) manage.py ensure_admin
 
 # The web server and the cluster together; Ctrl-C (or either one ending) stops both, within ten
-# seconds: the cluster puts what its batches had left back on the queue, and the web server waits
-# five seconds at most for requests in flight (an upload cut off stores nothing).
+# seconds: the cluster puts what its batches had left back on the queue, and the web server gives
+# requests in flight three seconds (mediaimport/gunicorn.conf.py; an upload cut off stores nothing).
 run: setup
 	@echo "mediaimport at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT; trap 'exit 0' INT TERM; \
 	$(PY) manage.py qcluster & \
-	$(VENV)/bin/gunicorn mediaimport.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 300 \
-		--graceful-timeout 5 --access-logfile - & \
+	$(VENV)/bin/gunicorn mediaimport.wsgi -c mediaimport/gunicorn.conf.py --bind $(HOST):$(PORT) \
+		--workers 2 --threads 4 --timeout 300 --graceful-timeout 5 --access-logfile - & \
 	wait -n
 
 # Debian packages, installed once when their command is missing: exiftool (libimage-exiftool-perl)

@@ -7,14 +7,16 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from django_q.models import OrmQ
 
 from jobs.models import ClusterProcess, File, Job, TaskLease
-from tests.conftest import ROOT, wait_for
+from tests.conftest import ROOT, Api, wait_for
 from tests.importing import queue_path_job
 
 pytestmark = pytest.mark.cluster
@@ -39,8 +41,29 @@ def processes_in_group(group: int) -> list[str]:
     return found
 
 
+def slow_upload(port: int, user) -> None:
+    """An upload of a few megabytes at 20 KB/s, as from a phone far from the router."""
+    api = Api(user)
+    session = api.client.cookies[settings.SESSION_COOKIE_NAME].value
+    boundary = "slow"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(
+            f"POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Cookie: {settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={api.token}\r\n"
+            f"X-CSRFToken: {api.token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: 5000000\r\n\r\n--{boundary}\r\n"
+            'Content-Disposition: form-data; name="files"; filename="big.jpg"\r\n\r\n'.encode()
+        )
+        try:
+            while True:
+                conn.sendall(b"\xff" * 2000)
+                time.sleep(0.1)
+        except OSError:
+            return  # the server went away
+
+
 def test_ctrl_c_stops_the_server_and_the_cluster_mid_import_within_ten_seconds_quietly(
-    corpus, tmp_path, cluster_env, capsys
+    corpus, tmp_path, cluster_env, alice, capsys
 ):
     folder = tmp_path / "photos"
     for copy in ("a", "b"):
@@ -63,7 +86,12 @@ def test_ctrl_c_stops_the_server_and_the_cluster_mid_import_within_ten_seconds_q
     )
     try:
         wait_for(lambda: Job.objects.get(id=job.id).progress_current >= 2, timeout=90, message="the import under way")
-        wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=1), timeout=30, message="the server")
+        # A browser's idle keep-alive connection, and an upload going up slowly, as the server
+        # is stopped.
+        idle = wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=1), timeout=30, message="the server")
+        uploading = threading.Thread(target=slow_upload, args=(port, alice), daemon=True)
+        uploading.start()
+        time.sleep(1)
 
         pressed = time.monotonic()
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
@@ -73,6 +101,7 @@ def test_ctrl_c_stops_the_server_and_the_cluster_mid_import_within_ten_seconds_q
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
+    idle.close()
 
     assert processes_in_group(run.pid) == []
     assert stopped < 10, output
@@ -80,6 +109,7 @@ def test_ctrl_c_stops_the_server_and_the_cluster_mid_import_within_ten_seconds_q
     assert "Q Cluster" in output and "has stopped" in output
     # The import is ready to go on: nothing is held by the stopped cluster, every unfinished file
     # is on the queue for whichever cluster starts next.
+    assert list(Job.objects.all()) == [job]  # the upload cut off by the stop stored nothing
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and job.progress_current < job.progress_total, "stopped too late"
     assert not TaskLease.objects.exists() and not ClusterProcess.objects.exists()
