@@ -57,7 +57,8 @@ test: $(INSTALLED) exiftool browser
 # clusters sharing one job, and two of which one is killed. Needs root or sudo the first time, to
 # install PostgreSQL.
 POSTGRES_TESTS ?= tests/test_postgres.py tests/test_cluster.py tests/test_import_path.py \
-	tests/test_processing_claims.py tests/test_remote_storage.py tests/test_liveness.py tests/test_crash_safety.py \
+	tests/test_processing_claims.py tests/test_remote_storage.py tests/test_corrections.py tests/test_review.py \
+	tests/test_liveness.py tests/test_crash_safety.py \
 	$(wildcard tests/test_api*.py tests/test_control*.py tests/test_uploads.py)
 test-postgres: $(INSTALLED)
 	scripts/with-postgres $(PY) -m pytest $(POSTGRES_TESTS)

@@ -25,6 +25,7 @@ import pillow_heif  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from benchmarks._common import CORPUS  # noqa: E402
+from jobs.pipeline.salvage import salvaged_metadata  # noqa: E402
 from jobs.pipeline.timestamps import Clues, container_tags, image_iptc, read_capture_time  # noqa: E402
 
 ZONE = ZoneInfo("UTC")
@@ -80,7 +81,8 @@ def clues_for(path: Path, *, name: str, folders: tuple[str, ...], video: bool) -
         with Image.open(path) as im:
             return Clues(exif=im.getexif(), xmp=im.info.get("xmp"), iptc=image_iptc(im), **common)
     except (OSError, SyntaxError, ValueError, EOFError):
-        return Clues(**common)
+        # As the pipeline does for a picture it cannot open: what metadata survived.
+        return Clues(**salvaged_metadata(path), **common)
 
 
 def agrees(kind: str, expected, capture) -> bool:

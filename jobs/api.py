@@ -15,10 +15,11 @@ from django.http.multipartparser import MultiPartParserError, TooManyFilesSent
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from jobs import selectors, uploads
+from jobs import review, selectors, uploads
 from jobs.models import Confidence, File, Job
 from jobs.pipeline import thumbnails
 from jobs.serializers import duplicate_group_dict, file_dict, job_dict
+from jobs.services import corrections
 from jobs.services.control import ActionRefused, control_job
 from jobs.services.import_roots import ImportForbidden, folder_in_import_roots
 from jobs.services.imports import ImportRefused, add_uploads_to_job, create_path_job, create_upload_job
@@ -218,6 +219,10 @@ def job_files(request, job: Job):
     group_by = request.GET.get("group_by")
     if group_by is not None and group_by != "confidence":
         raise BadRequest("group_by can only be 'confidence'.")
+    needs_review = request.GET.get("needs_review") in ("1", "true")
+    sort = request.GET.get("sort", "id")
+    if sort not in selectors.SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(selectors.SORTS)}.")
     start = (page - 1) * per_page
     if group_by:
         # Each group is paged on its own: page N holds the N-th slice of every group, so the page
@@ -225,22 +230,28 @@ def job_files(request, job: Job):
         counts = selectors.confidence_counts(job)
         shown = [confidence] if confidence else [*Confidence.values, selectors.PENDING]
         groups = {
-            c: [file_dict(f, job=job) for f in _group_files(job, c, status)[start : start + per_page]] if c in shown else []
+            c: [
+                file_dict(f, job=job)
+                for f in _group_files(job, c, status=status, needs_review=needs_review, sort=sort)[start : start + per_page]
+            ]
+            if c in shown
+            else []
             for c in counts
         }
         paging = _page_info(page, per_page, max(counts[c] for c in shown))
         paging["total"] = sum(counts[c] for c in shown)
         return JsonResponse({"groups": groups, "counts": counts, **paging})
-    files = selectors.job_files(job, confidence=confidence, status=status)
+    files = selectors.job_files(job, confidence=confidence, status=status, needs_review=needs_review, sort=sort)
     total = files.count()
     page_files = [file_dict(f, job=job) for f in files[start : start + per_page]]
     return JsonResponse({"files": page_files, **_page_info(page, per_page, total)})
 
 
-def _group_files(job: Job, group: str, status: str | None):
+def _group_files(job: Job, group: str, **filters):
+    """One group of the grouped listing: a confidence, or the files not processed yet."""
     if group == selectors.PENDING:
-        return selectors.job_files(job, status=status, pending=True)
-    return selectors.job_files(job, confidence=group, status=status)
+        return selectors.job_files(job, pending=True, **filters)
+    return selectors.job_files(job, confidence=group, **filters)
 
 
 @api_view("GET")
@@ -271,6 +282,95 @@ def file_thumbnail(request, file_id: int):
         return error(404, f"No thumbnail for file {file_id}.")
     response = FileResponse(content, content_type=thumbnails.CONTENT_TYPE)
     response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@api_view("GET")
+@with_job
+def job_review(request, job: Job):
+    """The job's files that need review, grouped, with proposals (docs/api.md)."""
+    library = selectors.files_for(request.user)
+    return _review_answer(review.review(File.objects.filter(job=job), library=library, scope=f"job {job.id}"))
+
+
+@api_view("GET")
+def library_review(request):
+    """The same over every job the user may see."""
+    library = selectors.files_for(request.user)
+    return _review_answer(review.review(library, library=library, scope="library"))
+
+
+def _review_answer(found: dict) -> JsonResponse:
+    jobs = Job.objects.in_bulk({row["job_id"] for row in found["files"]})
+    files = [
+        {**file_dict(row, job=jobs[row["job_id"]]), "job_id": row["job_id"], "reason": review.reason(row)}
+        for row in found["files"]
+    ]
+    return JsonResponse({**found, "files": files, "shown": len(files)})
+
+
+@api_view("POST")
+def capture_time(request):
+    """Correct capture times (docs/api.md); with `dry_run` only say what it would do."""
+    body = _json_body(request)
+    act = corrections.plan_correction if body.get("dry_run") else corrections.correct_capture_times
+    try:
+        outcome = act(user=request.user, file_ids=body.get("file_ids"), correction=corrections.parse_correction(body))
+    except corrections.NotFound as e:
+        return error(404, str(e))
+    except corrections.CorrectionRefused as e:
+        return error(400, str(e))
+    answer = {"updated": outcome.updated, "skipped": outcome.skipped, "files": _files_as_now(outcome)}
+    if outcome.change is not None:
+        answer = {"change_id": outcome.change.id, **answer}
+    return JsonResponse(answer)
+
+
+@api_view("POST")
+def undo_change(request, change_id: int):
+    try:
+        restored, kept = corrections.undo_change(user=request.user, change_id=change_id)
+    except corrections.NotFound as e:
+        return error(404, str(e))
+    except corrections.CorrectionRefused as e:
+        return error(400, str(e))
+    return JsonResponse({"change_id": change_id, "restored": restored, "kept": kept})
+
+
+PREVIOUS = ("timestamp", "timestamp_precision", "timestamp_offset_known")
+
+
+def _files_as_now(outcome) -> list[dict]:
+    """The updated files as the change leaves them (for a dry run: as it would leave them), each
+    with `previous`, the time it had, for the page's preview."""
+    rows = selectors.listed_files(outcome.updated)
+    jobs = Job.objects.in_bulk({row["job_id"] for row in rows})
+    listed = []
+    for row in rows:
+        before = file_dict(row, job=jobs[row["job_id"]])
+        row.update(outcome.after[row["id"]])
+        listed.append({**file_dict(row, job=jobs[row["job_id"]]), "previous": {k: before[k] for k in PREVIOUS}})
+    return listed
+
+
+@api_view("GET")
+def file_content(request, file_id: int):
+    """The file itself, for the page's larger preview (a photo shown, a video played). Only photos
+    and videos, as the type read from their bytes, never sniffed again by the browser."""
+    file = selectors.files_for(request.user).filter(id=file_id).first()
+    if file is None or not file.mime_type.startswith(("image/", "video/")):
+        return error(404, f"No file {file_id} to show.")
+    try:
+        if file.job.kind == Job.Kind.PATH:
+            content = open(file.path, "rb")
+        else:
+            content = default_storage.open(file.path, "rb")
+    except OSError:
+        return error(404, f"File {file_id} is no longer where it was imported from.")
+    response = FileResponse(content, content_type=file.mime_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

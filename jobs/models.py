@@ -167,6 +167,11 @@ class File(models.Model):
     capture_precision = models.CharField(
         max_length=8, choices=Precision.choices, blank=True, help_text="Empty when there is no capture time."
     )
+    # False when the file did not tell the offset: the time is a wall-clock time read in
+    # MEDIAIMPORT_TIME_ZONE, and shown as "10:41, zone not recorded" rather than as that zone's.
+    capture_offset_known = models.BooleanField(
+        default=True, help_text="Whether the file told the capture time's offset (a wall-clock time in the zone if not)."
+    )
     companion = models.ForeignKey(
         "self",
         null=True,
@@ -288,3 +293,51 @@ class TaskLease(models.Model):
 
     def __str__(self):
         return f"task {self.task} leased to {self.cluster}"
+
+
+class CorrectionAction(models.TextChoices):
+    SET = "set", "Set"
+    SHIFT = "shift_seconds", "Shift"
+    ZONE = "zone", "Time zone"
+    REFERENCE = "reference", "Reference"
+
+
+class CaptureTimeChange(models.Model):
+    """One correction a person made to the capture times of some files, kept as LogEntry keeps an
+    admin change: who, when, what they asked for. Its entries hold, for each file, the values it
+    replaced and the values it set, so that undoing it restores exactly what was there."""
+
+    Action = CorrectionAction
+
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    parameters = models.JSONField(default=dict, help_text="What was asked, as the API received it.")
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=CorrectionAction.values), name="capture_change_action_valid")
+        ]
+
+    def __str__(self):
+        return f"Change {self.pk} ({self.get_action_display().lower()})"
+
+
+class CaptureTimeChangeEntry(models.Model):
+    """What one change did to one file: the capture values before and after."""
+
+    change = models.ForeignKey(CaptureTimeChange, on_delete=models.CASCADE, related_name="entries")
+    file = models.ForeignKey(File, on_delete=models.CASCADE, related_name="capture_changes")
+    before = models.JSONField(help_text="The file's capture fields as the change found them.")
+    after_at = models.DateTimeField(null=True)
+    after_offset = models.SmallIntegerField(null=True)
+    after_precision = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["change", "file"], name="capture_change_entry_unique")]
+        indexes = [models.Index(fields=["file", "change"])]

@@ -1,6 +1,6 @@
 """Queries that the page, the API and the admin read."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
 
@@ -22,29 +22,57 @@ def files_for(user) -> QuerySet[File]:
 LISTED_FIELDS = (
     "id", "original_name", "path", "folder", "status", "captured_at", "capture_offset", "confidence",
     "capture_source", "capture_evidence", "capture_conflict", "sha256", "size", "width", "height",
-    "duration", "mime_type", "thumbnail", "error", "capture_precision", "companion_id",
+    "duration", "mime_type", "thumbnail", "error", "capture_precision", "capture_offset_known", "companion_id",
+    "camera",
 )  # fmt: skip
 
 
 # The group of files not processed yet (waiting, or in a worker's hands): they have no confidence
 # yet, not confidence "none", which says a file was read and told no date.
 PENDING = "pending"
+# A file needs a person's look when its capture time is a guess, missing, or contradicted.
+NEEDS_REVIEW = Q(status=File.Status.DONE) & (
+    Q(confidence__in=[Confidence.LOW, Confidence.NONE]) | Q(capture_conflict=True)
+)
+SORTS = {
+    "id": ["id"],
+    # By instant, oldest first, undated last; id keeps files of the same instant in a stable order.
+    "capture_time": [F("captured_at").asc(nulls_last=True), "id"],
+}
 
 
 def job_files(
-    job: Job, *, confidence: str | None = None, status: str | None = None, pending: bool = False
+    job: Job,
+    *,
+    confidence: str | None = None,
+    status: str | None = None,
+    pending: bool = False,
+    needs_review: bool = False,
+    sort: str = "id",
 ) -> QuerySet:
-    """The job's files as rows of LISTED_FIELDS, in a stable order (id), optionally of one
-    confidence (processed files only), one processing status, or only those not processed yet;
-    the (job, confidence, id) and (job, status) indexes serve them."""
-    files = File.objects.filter(job=job).order_by("id").values(*LISTED_FIELDS)
+    """The job's files as rows of LISTED_FIELDS, in a stable order (id, or capture time),
+    optionally of one confidence (processed files only), one processing status, only those not
+    processed yet, or only those that need review; the (job, confidence, id) and (job, status)
+    indexes serve them."""
+    files = File.objects.filter(job=job).order_by(*SORTS[sort]).values(*LISTED_FIELDS)
     if confidence:
         files = files.filter(confidence=confidence).exclude(status__in=File.UNFINISHED)
     if status:
         files = files.filter(status=status)
     if pending:
         files = files.filter(status__in=File.UNFINISHED)
+    if needs_review:
+        files = files.filter(NEEDS_REVIEW)
     return files
+
+
+def needs_review_count(job: Job) -> int:
+    return File.objects.filter(NEEDS_REVIEW, job=job).count()
+
+
+def listed_files(file_ids: list[int]) -> list[dict]:
+    """Rows of LISTED_FIELDS (with job_id) of the given files, in id order."""
+    return list(File.objects.filter(id__in=file_ids).order_by("id").values(*LISTED_FIELDS, "job_id"))
 
 
 def confidence_counts(job: Job) -> dict[str, int]:

@@ -7,6 +7,7 @@ from functools import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from jobs import selectors
 from jobs.models import Job, shown_capture_time
 
 
@@ -24,6 +25,7 @@ def job_dict(job: Job) -> dict:
         "completed_at": _time(job.completed_at),
         "allowed_actions": job.allowed_actions(),
         "failure": job.failure,
+        "needs_review_count": selectors.needs_review_count(job),
     }
 
 
@@ -43,6 +45,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "timestamp_evidence": file["capture_evidence"],
         "timestamp_conflict": file["capture_conflict"],
         "timestamp_precision": file["capture_precision"] or None,
+        # False: "timestamp" is a wall-clock time read in MEDIAIMPORT_TIME_ZONE, its zone unknown.
+        "timestamp_offset_known": file["capture_offset_known"] if file["captured_at"] else None,
         "sha256": file["sha256"],
         "size": file["size"],
         "width": file["width"],
@@ -52,6 +56,8 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "thumbnail_url": thumbnail_url(file["id"]) if file["thumbnail"] else None,
         "error": file["error"],
         "companion_id": file["companion_id"],
+        "camera": file["camera"],
+        "folder": file["folder"],
     }
 
 

@@ -11,6 +11,11 @@ api_patterns = [
     path("api/jobs/<int:job_id>/files", api.job_files, name="api-job-files"),
     path("api/jobs/<int:job_id>/duplicates", api.job_duplicates, name="api-job-duplicates"),
     path("api/files/<int:file_id>/thumbnail", api.file_thumbnail, name="api-file-thumbnail"),
+    path("api/files/<int:file_id>/content", api.file_content, name="api-file-content"),
+    path("api/jobs/<int:job_id>/review", api.job_review, name="api-job-review"),
+    path("api/review", api.library_review, name="api-review"),
+    path("api/files/capture-time", api.capture_time, name="api-capture-time"),
+    path("api/changes/<int:change_id>/undo", api.undo_change, name="api-undo-change"),
     # Anything else under /api/ answers a JSON 404, not the HTML page.
     re_path(r"^api/(?P<rest>.*)$", api.not_found),
 ]

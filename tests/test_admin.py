@@ -314,13 +314,10 @@ def test_staff_correct_a_capture_time_by_hand(job, console, staff):
     assert photo.capture_time.isoformat() == "2020-04-18T09:15:00+02:00"  # shown in the offset given
     assert (photo.confidence, photo.capture_source) == (Confidence.HIGH, "manual")
     assert photo.capture_evidence[: len(before_evidence)] == before_evidence
-    replaced, manual = photo.capture_evidence[-2:]
-    assert replaced["value"] == before.isoformat() and not replaced["accepted"]
-    assert staff.username in replaced["note"]
-    assert manual == {
-        "source": "manual", "raw": "2020-04-18T09:15:00+02:00", "value": "2020-04-18T09:15:00+02:00",
-        "accepted": True, "note": f"Set by {staff.username}.",
-    }  # fmt: skip
+    (manual,) = photo.capture_evidence[len(before_evidence) :]
+    assert (manual["source"], manual["value"], manual["accepted"]) == ("manual", "2020-04-18T09:15:00+02:00", True)
+    assert (manual["by"], manual["replaced"]) == (staff.username, before.isoformat())
+    assert photo.capture_changes.get().change.by == staff  # recorded, so it can be undone
     page = console.get(f"/admin/jobs/file/{photo.pk}/change/").content.decode()
     assert "2020-04-18 09:15:00+02:00" in page
     # The JSON API tells the corrected time.
@@ -328,6 +325,23 @@ def test_staff_correct_a_capture_time_by_hand(job, console, staff):
     assert (listed["timestamp"], listed["confidence"], listed["timestamp_source"]) == (
         "2020-04-18T09:15:00+02:00", "high", "manual"
     )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_day_is_high_at_day_precision_and_the_conflict_reads_the_right_way(job, console, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    photo = job.files.get(original_name="IMG_3580.JPG")
+    File.objects.filter(pk=photo.pk).update(capture_conflict=True)
+    page = console.get(f"/admin/jobs/file/{photo.pk}/change/").content.decode()
+    assert "Capture records agree" in page and 'alt="False"' in page  # a red cross for a conflict
+
+    console.post(f"/admin/jobs/file/{photo.pk}/change/", {"corrected_capture_time": "2020-04"})
+
+    photo.refresh_from_db()
+    assert photo.capture_time.isoformat() == "2020-04-01T00:00:00+02:00"
+    assert (photo.capture_precision, photo.confidence, photo.capture_conflict) == ("month", "high", False)
+    page = console.get(f"/admin/jobs/file/{photo.pk}/change/").content.decode()
+    assert 'alt="True"' in page
 
 
 @pytest.mark.django_db
@@ -348,7 +362,7 @@ def test_a_correction_that_cannot_be_read_or_made_changes_nothing(job, console):
 
     response = console.post(f"/admin/jobs/file/{plain.pk}/change/", {"corrected_capture_time": "yesterday"})
     assert response.status_code == 200
-    assert "Write the time as YYYY-MM-DD HH:MM" in response.content.decode()
+    assert "is not a time: write 2009-12-25T10:00" in response.content.decode()
 
     File.objects.filter(pk=plain.pk).update(status=File.Status.PROCESSING)
     response = console.post(
@@ -399,3 +413,46 @@ def test_list_pages_make_as_many_queries_for_100_rows_as_for_10(url, console, dj
 
     with django_assert_num_queries(len(ten)):
         assert len(console.get(url).context["cl"].result_list) == 100
+
+
+@pytest.mark.django_db
+def test_staff_read_the_record_of_corrections_and_undo_one(job, console):
+    plain = job.files.get(original_name="plain.jpg")
+    before = plain.capture_time
+    console.post(f"/admin/jobs/file/{plain.pk}/change/", {"corrected_capture_time": "2001"})
+    change = plain.capture_changes.get().change
+
+    listing = console.get("/admin/jobs/capturetimechange/").content.decode()
+    assert "set to 2001" in listing and "sam" in listing
+    assert console.get(f"/admin/jobs/capturetimechange/{change.pk}/change/").status_code == 200
+
+    response = console.post(
+        "/admin/jobs/capturetimechange/", {"action": "undo", "_selected_action": [change.pk]}, follow=True
+    )
+
+    # plain.jpg and its byte copy in the same job, which followed the correction.
+    assert "Change 1 (set): 2 files restored." in messages_of(response)
+    plain.refresh_from_db()
+    assert plain.capture_time == before
+
+
+def test_dates_alone_and_times_without_a_recorded_zone_are_shown_as_what_they_are(console, staff, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    job = Job.objects.create(owner=staff, kind=Job.Kind.PATH, status=Job.Status.COMPLETED)
+    common = {"job": job, "status": File.Status.DONE, "confidence": Confidence.LOW, "capture_source": "folder"}
+    File.objects.create(
+        **common, original_name="scan001.jpg", path="/family/2009/Christmas 2009/scan001.jpg",
+        captured_at=datetime(2008, 12, 31, 23, tzinfo=UTC), capture_offset=60, capture_precision="year",
+        capture_offset_known=False,
+    )  # fmt: skip
+    File.objects.create(
+        **common | {"confidence": Confidence.HIGH, "capture_source": "exif:DateTimeOriginal"},
+        original_name="DSC_0001.JPG", path="/card/DSC_0001.JPG", captured_at=datetime(2020, 6, 1, 8, 41, tzinfo=UTC),
+        capture_offset=120, capture_precision="second", capture_offset_known=False,
+    )  # fmt: skip
+
+    page = console.get(f"/admin/jobs/file/?job={job.pk}").content.decode()
+
+    assert "<td class=\"field-capture_time\">2009</td>" in page  # the year it is, no invented 00:00
+    assert "2020-06-01 10:41:00, zone not recorded" in page  # not "+02:00" as if the camera said so
+    assert "00:00:00" not in page

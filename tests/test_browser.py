@@ -220,6 +220,37 @@ def test_ten_thousand_results_come_a_page_at_a_time_as_names_not_markup(page, al
     assert page.evaluate("document.activeElement.dataset.view") == "medium"
 
 
+def test_a_date_alone_is_shown_as_a_date_and_an_unrecorded_zone_is_said(page, alice):
+    job = Job.objects.create(owner=alice, kind=Job.Kind.PATH, status=Job.Status.COMPLETED, progress_total=3, progress_current=3)
+    common = {"job": job, "status": File.Status.DONE, "confidence": File.Confidence.LOW, "capture_source": "folder"}
+    File.objects.create(
+        **common, original_name="scan001.jpg", path="/family/2009/Christmas 2009/scan001.jpg",
+        captured_at=datetime(2009, 1, 1, tzinfo=UTC), capture_offset=0, capture_precision="year", capture_offset_known=False,
+    )  # fmt: skip
+    File.objects.create(
+        **common, original_name="italy.jpg", path="/2014-07 Italy/italy.jpg",
+        captured_at=datetime(2014, 7, 1, tzinfo=UTC), capture_offset=0, capture_precision="month", capture_offset_known=False,
+    )  # fmt: skip
+    File.objects.create(
+        **common | {"capture_source": "exif:DateTimeOriginal"}, original_name="DSC_0001.JPG", path="/card/DSC_0001.JPG",
+        captured_at=datetime(2020, 6, 1, 10, 41, tzinfo=UTC), capture_offset=0, capture_precision="second",
+        capture_offset_known=False,
+    )  # fmt: skip
+
+    log_in(page, alice, url=f"/jobs/{job.id}/")
+    page.locator('#results-tabs [data-view="low"]').click()
+    tiles = page.locator("#results-grid .tile")
+    page.wait_for_function("document.querySelectorAll('#results-grid .tile').length === 3")
+
+    texts = {tiles.nth(n).locator(".name").inner_text(): tiles.nth(n).locator(".when").inner_text() for n in range(3)}
+    assert texts == {
+        "scan001.jpg": "2009",  # a folder's year, never "1 Jan 2009, 00:00 UTC"
+        "italy.jpg": "Jul 2014",
+        "DSC_0001.JPG": "1 Jun 2020, 10:41, zone not recorded",  # wall clock read in the zone, not "UTC"
+    }
+    assert tiles.first.locator("time").get_attribute("datetime") == "2009"
+
+
 # Notes the fields of every form the page sends (file fields by their file's name): Chromium does
 # not hand Playwright the bodies of requests that carry files.
 RECORD_FORMS = """

@@ -15,7 +15,8 @@ from PIL import Image
 
 from jobs.models import File, Job
 from jobs.pipeline.formats import by_name
-from jobs.selectors import exact_duplicate_groups
+from jobs.selectors import exact_duplicate_groups, job_files
+from jobs.serializers import file_dict
 from tests.conftest import ROOT, inherited_environ, manage
 
 
@@ -107,6 +108,31 @@ def test_broken_files_are_recorded_and_the_job_goes_on(copy_media):
 
 
 @pytest.mark.django_db
+def test_the_precision_and_whether_the_zone_was_recorded_are_stored_and_listed(tmp_path, settings):
+    """A scan in a year's folder, copied minutes ago, and a camera JPEG without an offset."""
+    settings.TIME_ZONE = "Europe/Paris"
+    scan = tmp_path / "family" / "2009" / "Christmas 2009" / "scan001.jpg"
+    camera = tmp_path / "card" / "DSC_0001.JPG"
+    for path in (scan, camera):
+        path.parent.mkdir(parents=True)
+    Image.new("RGB", (16, 16), "white").save(scan, "JPEG")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2020:06:01 10:41:00"
+    Image.new("RGB", (16, 16), "white").save(camera, "JPEG", exif=exif)
+
+    _, job = run(str(tmp_path), "--sync")
+
+    listed = {f["filename"]: f for f in (file_dict(row, job=job) for row in job_files(job))}
+    assert {k: listed["scan001.jpg"][k] for k in ("timestamp", "confidence", "timestamp_source")} == {
+        "timestamp": "2009-01-01T00:00:00+01:00", "confidence": "low", "timestamp_source": "folder",
+    }  # fmt: skip
+    assert (listed["scan001.jpg"]["timestamp_precision"], listed["scan001.jpg"]["timestamp_offset_known"]) == ("year", False)
+    assert listed["DSC_0001.JPG"]["timestamp"] == "2020-06-01T10:41:00+02:00"
+    assert (listed["DSC_0001.JPG"]["timestamp_precision"], listed["DSC_0001.JPG"]["timestamp_offset_known"]) == ("second", False)
+    assert not next(e for e in listed["scan001.jpg"]["timestamp_evidence"] if e["source"] == "filesystem")["accepted"]
+
+
+@pytest.mark.django_db
 def test_missing_path_and_file_path_are_clear_errors(tmp_path):
     with pytest.raises(CommandError, match="No such folder"):
         call_command("import_path", str(tmp_path / "nowhere"), "--sync")
@@ -146,35 +172,6 @@ def test_sync_import_on_the_command_line_ends_with_its_summary_and_groups(corpus
     assert sorted(groups) == sorted([(sha256(folder / "copy.JPG"),), (sha256(folder / "another.JPG"),)])
 
 
-def test_without_the_database_of_make_run_it_says_where_it_looked(corpus, tmp_path):
-    elsewhere = tmp_path / "another-data-dir"
-    env = {**inherited_environ("DATABASE_URL"), "MEDIAIMPORT_DATA_DIR": str(elsewhere)}
-
-    result = manage("import_path", str(corpus / "elodie"), "--sync", env=env, timeout=60)
-
-    assert result.returncode == 1
-    assert f"No database at {elsewhere / 'db.sqlite3'}: run `make run` once" in result.stderr
-    assert "MEDIAIMPORT_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
-    assert not (elsewhere / "db.sqlite3").exists()  # none made in passing
-
-
-def test_with_no_cluster_running_it_says_so_and_points_at_sync(copy_media, cluster_env):
-    folder = copy_media("elodie/plain.jpg")
-    waiting = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "import_path", str(folder)],
-        env=cluster_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        said = ""
-        while "No cluster is running" not in said:
-            line = waiting.stderr.readline()
-            assert line, f"ended without a word: {said}"
-            said += line
-        waiting.send_signal(signal.SIGINT)
-        out, err = waiting.communicate(timeout=30)
-    finally:
-        if waiting.poll() is None:
-            waiting.kill()
-    assert "--sync" in said and "make run" in said
-    assert waiting.returncode == 130 and "goes on in the cluster" in err
-    assert Job.objects.get().status == Job.Status.PENDING  # queued, for a cluster to come
+from jobs.selectors import exact_duplicate_groups, job_files
+from jobs.serializers import file_dict
+from tests.conftest import ROOT, inherited_environ, manage

@@ -113,7 +113,7 @@ def test_a_file_that_cannot_be_decoded_still_gets_hash_and_date(tmp_path):
 
     result = analyse(path, name=path.name, zone=UTC, file_modified=datetime(2021, 5, 1, 12, tzinfo=UTC))
 
-    assert result.error.startswith("Image is damaged or truncated")
+    assert result.error.startswith("Image is damaged: ")
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert result.thumbnail is None
     assert result.capture.value == datetime(2021, 5, 1, 12, tzinfo=UTC)

@@ -246,9 +246,9 @@ def hostile_folder(corpus, tmp_path):
         "random.jpg": (os.urandom(64 * 1024), "Not a photo or video"),
         "random.mov": (os.urandom(64 * 1024), "Not a photo or video"),
         "text.png": (b"hello, I am not a picture\n" * 10, "Not a photo or video"),
-        "half.jpg": (cut(corpus, "digicam/Canon/EOS RP/_MG_0635.JPG", 0.5), "damaged or truncated"),
-        "header-only.jpg": (cut(corpus, "elodie/plain.jpg", 0.02), "damaged or truncated"),
-        "half.png": (cut(corpus, "elodie/photo.png", 0.5), "damaged or truncated"),
+        "half.jpg": (cut(corpus, "digicam/Canon/EOS RP/_MG_0635.JPG", 0.5), "Image is cut off"),
+        "header-only.jpg": (cut(corpus, "elodie/plain.jpg", 0.02), "Image is cut off"),
+        "half.png": (cut(corpus, "elodie/photo.png", 0.5), "Image is cut off"),
         "half.mov": (cut(corpus, "elodie/video.mov", 0.3), "Video is damaged"),
         "header-only.mp4": (cut(corpus, "drewnoakes/mp4/with-gps.mp4", 0.01), "Video is damaged"),
         # 256 megapixels: over MEDIAIMPORT_MAX_IMAGE_PIXELS (200 M), under twice it (Pillow's warning).
@@ -256,7 +256,7 @@ def hostile_folder(corpus, tmp_path):
         "bomb-header.png": (png(100_000, 100_000, rows=1), "too large to decode safely"),
         "absurd.jpg": (jpeg_declaring(65_500, 65_500), "too large to decode safely"),
         "absurd.gif": (gif_declaring(65_535, 65_535), "too large to decode safely"),
-        "zero.png": (png(0, 0, rows=0), "no decoder could read it"),
+        "zero.png": (png(0, 0, rows=0), "no decoder could read past its header"),
     }
     for name, (data, _) in bad.items():
         (folder / name).write_bytes(data)

@@ -115,9 +115,11 @@ def test_the_offset_and_subseconds_the_camera_wrote_are_kept(photo):
 
 
 def test_the_cameras_record_beats_an_earlier_date_elsewhere(photo):
-    """"Earliest candidate wins" picks a wrong date; the capture record wins instead."""
+    """"Earliest candidate wins" picks a wrong date; the capture record wins instead. Edit and
+    scan dates and file dates are weaker: they do not contradict it (a file name does:
+    test_timestamps_kinds.py)."""
     clues = photo(
-        name="IMG_20190101_120000.jpg",
+        name="Scan 2019-01-01.jpg",
         ifd0={DATE_TIME: "2018:05:01 09:00:00"},
         exif={DATE_TIME_ORIGINAL: "2021:07:14 10:00:00", CREATE_DATE: "2017:01:01 00:00:00"},
         file_modified=datetime(2016, 1, 1, tzinfo=UTC),
@@ -131,8 +133,8 @@ def test_the_cameras_record_beats_an_earlier_date_elsewhere(photo):
     assert [item.source for item in capture.evidence] == [
         "exif:DateTimeOriginal",
         "exif:CreateDate",
-        "filename",
         "exif:DateTime",
+        "filename",  # a date alone: the day tier
         "filesystem",
     ]
     assert all(item.accepted for item in capture.evidence)
@@ -207,7 +209,7 @@ def test_gps_alone_is_medium_and_an_instant(photo):
 def test_a_date_alone_is_low_with_date_precision(photo):
     capture = read(photo(name="IMG-20210714-WA0003.jpg", file_modified=datetime(2021, 7, 20, tzinfo=UTC)))
 
-    assert (capture.source, capture.confidence, capture.precision) == ("filename", "low", "date")
+    assert (capture.source, capture.confidence, capture.precision) == ("filename", "low", "day")
     assert capture.value == datetime(2021, 7, 14, tzinfo=offset(2))  # midnight in the zone
     assert capture.evidence[0].note == "date only"
 
@@ -415,6 +417,7 @@ def test_evidence_is_json_ready(photo):
         "source": "exif:DateTimeOriginal",
         "conflict": False,
         "precision": "second",
+        "offset_known": False,  # +02:00 is Paris's offset on that day, not one the file told
         "evidence": [
             {
                 "source": "exif:DateTimeOriginal",

@@ -23,7 +23,6 @@ KNOWN_DISAGREEMENTS = {
     "drewnoakes/jpg/Reconyx HC500 firmware 3.3.0.jpg": "date only in the Reconyx maker note",
     "exif-samples/jpg/Reconyx_HC500_Hyperfire.jpg": "date only in the Reconyx maker note",
     "exiftool/CasioQVCI.jpg": "date only in Casio's QVCI segment",
-    "broken/pillow-heif/heif_corrupted/corrupted.hif": "Pillow cannot open the file at all",
 }
 
 
@@ -128,3 +127,13 @@ def test_zero_dates_are_rejected_for_the_next_source(capture_of, relative):
     original = next(item for item in capture.evidence if item.source == "exif:DateTimeOriginal")
     assert (original.accepted, original.note) == (False, "zero date")
     assert capture.source != "exif:DateTimeOriginal"
+
+
+def test_a_heif_cut_off_after_its_header_keeps_its_cameras_time(capture_of):
+    """Its mdat declares 6 MB and 28 KB are there: Pillow cannot open it, its EXIF item is read."""
+    capture = capture_of("broken/pillow-heif/heif_corrupted/corrupted.hif")
+
+    assert capture.value == datetime(2020, 2, 19, 6, 4, 51, 10000, tzinfo=timezone(timedelta(hours=-8)))
+    assert (capture.source, capture.confidence, capture.precision, capture.offset_known) == (
+        "exif:DateTimeOriginal", "high", "second", True,
+    )  # fmt: skip

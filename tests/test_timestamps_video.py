@@ -99,7 +99,8 @@ def test_damaged_containers_give_no_tags_and_no_error(tmp_path, suffix, damage):
 
     tags = container_tags(path)
 
-    assert tags in ({}, {"creation_time": "2021-06-01T12:00:00.000000Z"})
+    # What survives is read right (3705393600 s after 1904 is 2021-06-01T12:00Z), or nothing.
+    assert tags in ({}, {"creation_time": "2021-06-01T12:00:00.000000Z"}, {"mp4:header_seconds": "3705393600"})
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ itself, an annotation or a prefetch, never a query of its own."""
 
 from django.contrib import admin
 
-from jobs.admin import duplicates, files, jobs  # noqa: F401  (each registers its ModelAdmin)
+from jobs.admin import changes, duplicates, files, jobs  # noqa: F401  (each registers its ModelAdmin)
 
 admin.site.site_header = "mediaimport console"
 admin.site.site_title = "mediaimport"

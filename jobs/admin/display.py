@@ -20,12 +20,21 @@ def thumbnail(file: File, size: str = "small") -> str:
     return format_html('<img src="{}" class="{}" alt="" loading="lazy">', url, THUMBNAIL_CLASS[size])
 
 
+# A date alone is shown as the day, month or year it is, never with an invented 00:00.
+DATE_FORMATS = {File.Precision.DAY: "%Y-%m-%d", File.Precision.MONTH: "%Y-%m", File.Precision.YEAR: "%Y"}
+
+
 def capture_time(file: File) -> str:
     """The capture time as the file tells it, with its own UTC offset; milliseconds when the file
-    records them (they tell the shots of a burst apart)."""
+    records them (they tell the shots of a burst apart). A time whose offset the file did not
+    record is the wall clock read in MEDIAIMPORT_TIME_ZONE, and says so instead of an offset."""
     value = file.capture_time
     if value is None:
         return "—"
+    if date_format := DATE_FORMATS.get(file.capture_precision):
+        return value.strftime(date_format)
+    if not file.capture_offset_known:
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds" if value.microsecond else "seconds") + ", zone not recorded"
     return value.isoformat(sep=" ", timespec="milliseconds" if value.microsecond else "seconds")
 
 

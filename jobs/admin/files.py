@@ -1,6 +1,3 @@
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -16,7 +13,7 @@ from jobs.admin.filters import FileTypeFilter, HasErrorFilter, InDuplicateGroupF
 from jobs.admin.pagination import CappedCountPaginator
 from jobs.models import DuplicateGroup, File
 from jobs.pipeline.thumbnails import CONTENT_TYPE as THUMBNAIL_CONTENT_TYPE
-from jobs.services.files import CorrectionRefused, correct_capture_time
+from jobs.services.corrections import Correction, CorrectionRefused, NotFound, correct_capture_times, parse_correction
 
 
 class CaptureTimeCorrectionForm(forms.ModelForm):
@@ -31,21 +28,20 @@ class CaptureTimeCorrectionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["corrected_capture_time"].help_text = (
-            "For example 2019-07-14 15:30 or 2019-07-14T15:30:00+02:00. Without an offset it is read in "
-            f"{settings.TIME_ZONE}. Saved as source 'manual', confidence high; the previous value stays in the evidence."
+            "For example 2019-07-14 15:30, 2019-07-14T15:30:00+02:00, or only a day, month or year: 2019-07-14, "
+            f"2019-07, 2019. Without an offset it is read in {settings.TIME_ZONE}. Saved as source 'manual', "
+            "confidence high, with the precision written; the previous value stays in the evidence, and the "
+            "change can be undone from the page or the API."
         )
 
-    def clean_corrected_capture_time(self) -> datetime | None:
+    def clean_corrected_capture_time(self) -> Correction | None:
         text = self.cleaned_data["corrected_capture_time"].strip()
         if not text:
             return None
         try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise forms.ValidationError("Write the time as YYYY-MM-DD HH:MM[:SS], optionally with an offset like +02:00.")
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
-        return value
+            return parse_correction({"set": text})  # the same values the API takes
+        except CorrectionRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
 
 
 @admin.register(File)
@@ -65,7 +61,7 @@ class FileAdmin(ConsoleAdmin):
         (None, {"fields": ["preview", "original_name", "job_link", "path", "folder", "status", "error"]}),
         (
             "Capture time",
-            {"fields": ["capture_time", "confidence", "capture_source", "capture_conflict", "evidence", "corrected_capture_time"]},
+            {"fields": ["capture_time", "confidence", "capture_source", "clues_agree", "evidence", "corrected_capture_time"]},
         ),
         ("Content", {"fields": ["mime_type", "file_size", "dimensions", "duration", "camera", "shot", "sha256", "perceptual_hash"]}),
         ("Duplicates", {"fields": ["group_links"]}),
@@ -73,7 +69,7 @@ class FileAdmin(ConsoleAdmin):
     ]
     readonly_fields = [
         "preview", "original_name", "job_link", "path", "folder", "status", "error", "capture_time", "confidence",
-        "capture_source", "capture_conflict", "evidence", "mime_type", "file_size", "dimensions", "duration", "camera",
+        "capture_source", "clues_agree", "evidence", "mime_type", "file_size", "dimensions", "duration", "camera",
         "shot", "sha256", "perceptual_hash", "group_links", "attempts", "processed_at", "client_modified_at",
     ]  # fmt: skip
 
@@ -92,6 +88,11 @@ class FileAdmin(ConsoleAdmin):
     @admin.display(description="capture time", ordering="captured_at")
     def capture_time(self, file):
         return display.capture_time(file)
+
+    # Named for what a green check should mean: the file's records of its capture agree.
+    @admin.display(description="capture records agree", boolean=True)
+    def clues_agree(self, file):
+        return not file.capture_conflict
 
     @admin.display(description="size", ordering="size")
     def file_size(self, file):
@@ -148,15 +149,19 @@ class FileAdmin(ConsoleAdmin):
         return super().change_view(request, object_id, form_url, {"title": "File", **(extra_context or {})})
 
     def save_model(self, request, obj, form, change):
-        value = form.cleaned_data.get("corrected_capture_time")
-        if value is None:
+        correction = form.cleaned_data.get("corrected_capture_time")
+        if correction is None:
             return
         try:
-            correct_capture_time(file=obj, value=value, by=request.user)
-        except CorrectionRefused as refused:
+            outcome = correct_capture_times(user=request.user, file_ids=[obj.id], correction=correction)
+        except (CorrectionRefused, NotFound) as refused:
             self.message_user(request, str(refused), messages.ERROR)
         else:
-            self.message_user(request, f"Capture time of {obj} set to {value.isoformat(sep=' ')} by hand.", messages.SUCCESS)
+            copies = len(outcome.updated) - 1
+            also = f", and {copies} other cop{'y' if copies == 1 else 'ies'} of the same picture" if copies else ""
+            self.message_user(
+                request, f"Capture time of {obj} {correction.describe()}{also} (change {outcome.change.id}).", messages.SUCCESS
+            )
 
     # --- thumbnails ------------------------------------------------------------------------------
 

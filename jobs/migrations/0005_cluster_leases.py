@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0003_round2_precision_companion'),
+        ('jobs', '0008_capture_time_changes'),
     ]
 
     operations = [

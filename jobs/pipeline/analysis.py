@@ -13,6 +13,7 @@ from jobs.pipeline.errors import MediaError
 from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
 from jobs.pipeline.perceptual import MAKE, MODEL, camera_name, fingerprint, shot_identity
+from jobs.pipeline.salvage import salvaged_metadata
 from jobs.pipeline.thumbnails import render_thumbnail
 from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
 from jobs.pipeline.video import probe_video
@@ -47,6 +48,7 @@ def analyse(
     folders: tuple[str, ...] = (),
     file_modified: datetime | None = None,
     client_modified: datetime | None = None,
+    imported_at: datetime | None = None,
     sidecars: bool = True,
 ) -> Analysis:
     """Everything we learn about one file. A file that cannot be decoded still gets its hash,
@@ -59,6 +61,7 @@ def analyse(
         "path": path if sidecars else None,
         "file_modified": file_modified,
         "client_modified": client_modified,
+        "imported_at": imported_at,
     }
     image = None
     try:
@@ -89,5 +92,7 @@ def analyse(
             result.fingerprint = fingerprint(image)
     except MediaError as e:
         result.error = str(e)
+        if result.mime_type.startswith("image/") and "exif" not in clues:
+            clues |= salvaged_metadata(path)
     result.capture = read_capture_time(Clues(**clues), zone=zone)
     return result

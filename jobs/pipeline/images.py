@@ -8,7 +8,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image
 
-from jobs.pipeline.errors import MediaError
+from jobs.pipeline.errors import MediaError, in_words
 from jobs.pipeline.timestamps import image_iptc
 
 # Only these decoders may ever run on an imported file.
@@ -39,12 +39,16 @@ def open_photo(path: Path) -> Photo:
             with Image.open(path, formats=PILLOW_FORMATS) as im:
                 return _read(im)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise MediaError(f"Image is too large to decode safely: {e}") from e
+            raise MediaError(
+                "Image is too large to decode safely: it declares more pixels than "
+                f"MEDIAIMPORT_MAX_IMAGE_PIXELS allows. Raise that setting to import it if it is genuine ({e})"
+            ) from e
         except Image.UnidentifiedImageError as e:
-            # The first bytes already said which format it is: the rest does not follow.
-            raise MediaError("Image is damaged or truncated: no decoder could read it") from e
+            # The first bytes already said which format it is: the rest does not follow. (Pillow's
+            # message is only the file's path.)
+            raise MediaError(in_words("Image", "no decoder could read past its header")) from e
         except (OSError, SyntaxError, ValueError, EOFError) as e:
-            raise MediaError(f"Image is damaged or truncated: {e}") from e
+            raise MediaError(in_words("Image", e)) from e
 
 
 def _read(im: Image.Image) -> Photo:

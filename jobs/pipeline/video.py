@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from jobs.pipeline.errors import MediaError
+from jobs.pipeline.errors import MediaError, in_words
 
 # A damaged file can make a demuxer spin; probing gives up after this long, or after this many
 # packets without a picture.
@@ -33,11 +33,13 @@ def probe_video(path: Path, *, time_limit: float = PROBE_SECONDS) -> Video:
         with _time_limit(time_limit), av.open(str(path), metadata_errors="replace") as container:
             return _read(container)
     except TimeoutError as e:
-        raise MediaError(f"Video could not be read within {time_limit:g} seconds") from e
+        raise MediaError(
+            f"Video could not be read within {time_limit:g} seconds: its container is damaged in a way "
+            "that keeps the reader going in circles. Import another copy if you have one"
+        ) from e
     except (av.FFmpegError, EOFError, OSError, ValueError, IndexError) as e:
         # FFmpeg's message names the file's full path; the person knows which file it is.
-        reason = getattr(e, "strerror", None) or str(e)
-        raise MediaError(f"Video is damaged or in a form we cannot read: {reason}") from e
+        raise MediaError(in_words("Video", getattr(e, "strerror", None) or e)) from e
 
 
 def _read(container) -> Video:
@@ -45,7 +47,7 @@ def _read(container) -> Video:
     stream = next((s for s in container.streams if s.type == "video"), None)
     duration = container.duration / av.time_base if container.duration else None
     if stream is None:
-        raise MediaError("The file holds no video picture")
+        raise MediaError("Video holds no picture: no video track is listed (a sound-only file, or one cut off before its index)")
     tags |= {k.lower(): v for k, v in stream.metadata.items() if k.lower() not in tags}
     if duration is None and stream.duration and stream.time_base:
         duration = float(stream.duration * stream.time_base)

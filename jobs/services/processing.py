@@ -25,6 +25,7 @@ from PIL import Image
 
 from jobs.models import File, Job
 from jobs.services import liveness
+from jobs.services.corrections import apply_earlier_corrections
 from jobs.storage import local_path, save_thumbnail
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ FLUSH_SECONDS = 2.0
 RESULT_FIELDS = [
     "status", "processed_at", "error", "size", "sha256", "mime_type", "width", "height", "duration",
     "camera", "shot", "captured_at", "capture_offset", "confidence", "capture_source",
-    "capture_evidence", "capture_conflict", "capture_precision", "perceptual_hash", "thumbnail",
+    "capture_evidence", "capture_conflict", "capture_precision", "capture_offset_known", "perceptual_hash",
+    "thumbnail",
 ]  # fmt: skip
 
 
@@ -129,6 +131,7 @@ def analyse_file(file: File) -> "Analysis | str":
                 zone=ZoneInfo(settings.TIME_ZONE),
                 file_modified=file_modified,
                 client_modified=file.client_modified_at,
+                imported_at=file.job.created_at,
                 sidecars=is_path,
             )
     except FileNotFoundError:
@@ -168,7 +171,7 @@ class Results:
         self.since = time.monotonic()
         if not self.pending:
             return
-        written = errors = 0
+        written, errors, done = 0, 0, []
         with transaction.atomic():
             for file in self.pending:
                 # Written only while the file is still this batch's, so that a result is written
@@ -178,6 +181,9 @@ class Results:
                 ):
                     written += 1
                     errors += file.status == File.Status.FAILED
+                    done.append(file.id)
+            # A picture the owner corrected before gets that correction again.
+            apply_earlier_corrections(done)
             Job.objects.filter(id=self.job_id).update(
                 progress_current=F("progress_current") + written,
                 error_count=F("error_count") + errors,
@@ -204,7 +210,8 @@ def _apply(file: File, analysis: "Analysis") -> None:
     file.capture_source = _storable(capture.source)
     file.capture_evidence = _storable([e.as_dict() for e in capture.evidence])
     file.capture_conflict = capture.conflict
-    file.capture_precision = File.Precision.SECOND if capture.value else ""
+    file.capture_precision = capture.precision if capture.value else ""
+    file.capture_offset_known = capture.offset_known
     # A picture too small or featureless to compare has no fingerprint.
     file.perceptual_hash = analysis.fingerprint or ""
     if analysis.thumbnail:

@@ -48,6 +48,10 @@ export const api = {
   files: (id, query) => request("GET", `/api/jobs/${id}/files?${new URLSearchParams(query)}`),
   duplicates: (id, kind) => request("GET", `/api/jobs/${id}/duplicates?kind=${kind}`),
   importPath: (path) => request("POST", "/api/import-path", { path }),
+  review: (jobId) => request("GET", jobId ? `/api/jobs/${jobId}/review` : "/api/review"),
+  correct: (body) => request("POST", "/api/files/capture-time", body),
+  undo: (changeId) => request("POST", `/api/changes/${changeId}/undo`),
+  contentUrl: (fileId) => `/api/files/${fileId}/content`,
 };
 
 // An upload with progress events, which fetch() cannot give. Resolves with the answer's JSON;

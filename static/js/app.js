@@ -4,11 +4,21 @@
 import { api } from "./api.js";
 import { $, $$, tablist } from "./dom.js";
 import { JobView, isFinished, updateHistory } from "./job.js";
+import { setUpPreview } from "./preview.js";
 import { Results } from "./results.js";
+import { Review } from "./review.js";
 import { Uploader, fromDrop, fromInput } from "./upload.js";
 
 const config = JSON.parse($("#page-config").textContent);
-const results = new Results();
+const review = new Review({
+  // A correction moves files between tabs and counts: the results shown are read again.
+  onChanged() {
+    if (results.jobId) api.job(results.jobId).then((job) => results.show(job), () => {});
+  },
+});
+const results = new Results({ onReview: (jobId) => review.open(jobId) });
+setUpPreview();
+$("#library-review").addEventListener("click", () => review.open(null));
 const jobView = new JobView(config, {
   onChange(job, previous) {
     updateHistory(job);
@@ -22,6 +32,7 @@ const jobView = new JobView(config, {
 function openJob(id, { push = true } = {}) {
   if (push && location.pathname !== `/jobs/${id}/`) history.pushState({ job: id }, "", `/jobs/${id}/`);
   if (results.jobId !== id) results.hide(); // until the new job has results of its own
+  if (review.jobId && review.jobId !== id) review.close(); // a job's review goes with its job
   jobView.open(id);
 }
 

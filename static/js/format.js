@@ -30,13 +30,27 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 // A capture time is shown as the wall-clock time where it was taken, with that place's offset,
 // exactly as the API gives it: converting it to the viewer's zone would show a holiday photo
-// taken at noon as 3 a.m.
-export function captureTime(iso) {
+// taken at noon as 3 a.m. A time whose offset the file did not record is a wall-clock time read in
+// the server's zone: it says so rather than showing that zone's offset as a fact. A date alone
+// (a folder named 2009) is shown as the day, month or year it is, never with an invented 00:00.
+// `offset` is what follows the text: " +02:00", " UTC", ", zone not recorded" or ""; `machine` is
+// the value for a <time datetime> ("2009", "2009-12", "2009-12-25" or the whole time).
+export function captureTime(iso, precision = "second", offsetKnown = true) {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso || "");
-  if (!match) return { text: "No date", offset: "" };
+  if (!match) return { text: "No date", offset: "", machine: null };
   const [, year, month, day, hour, minute, , zone = ""] = match;
-  const offset = zone === "Z" || zone === "+00:00" ? "UTC" : zone;
-  return { text: `${Number(day)} ${MONTHS[Number(month) - 1]} ${year}, ${hour}:${minute}`, offset };
+  const monthName = MONTHS[Number(month) - 1];
+  if (precision === "year") return { text: year, offset: "", machine: year };
+  if (precision === "month") return { text: `${monthName} ${year}`, offset: "", machine: `${year}-${month}` };
+  if (precision === "day") return { text: `${Number(day)} ${monthName} ${year}`, offset: "", machine: `${year}-${month}-${day}` };
+  const text = `${Number(day)} ${monthName} ${year}, ${hour}:${minute}`;
+  if (offsetKnown === false) return { text, offset: ", zone not recorded", machine: iso };
+  return { text, offset: zone ? ` ${zone === "Z" || zone === "+00:00" ? "UTC" : zone}` : "", machine: iso };
+}
+
+// The capture time of a file of the API, as captureTime() writes it.
+export function fileTime(file) {
+  return captureTime(file.timestamp, file.timestamp_precision || "second", file.timestamp_offset_known !== false);
 }
 
 // A job's creation time as the history table writes it on the server ("Nov 24, 21:42"), in the
@@ -87,3 +101,50 @@ export const STATUS_LABELS = {
   completed: "Completed",
   failed: "Failed",
 };
+
+// A file's capture time in one string: "14 Jul 2009, 10:02 +02:00", "14 Jul 2009, 10:02, zone not
+// recorded", "Jul 2009", "No date".
+export function fileWhen(file) {
+  const time = fileTime(file);
+  return time.text + time.offset;
+}
+
+// A time of the evidence (always with its offset) in one string.
+function when(iso) {
+  const time = captureTime(iso);
+  return time.text + time.offset;
+}
+
+const AGREE_MS = 60_000;
+
+// Why a file has its date, in words: the source that won, its time and whether its zone was
+// recorded, then what the other clues say ("File name agrees", "File modified date says …").
+export function evidence(file) {
+  const items = file.timestamp_evidence || [];
+  const winner = [...items].reverse().find((e) => e.accepted && e.source === file.timestamp_source);
+  if (!winner) return items.length ? "No clue could be used: " + items.map((e) => `${source(e.source)} (${e.note || "unreadable"})`).join("; ") + "." : "The file holds no clue to when it was taken.";
+  const parts = [];
+  if (winner.source === "manual") {
+    const replaced = winner.replaced ? `, replacing ${when(winner.replaced)}` : "";
+    parts.push(`Set by ${winner.by || "hand"} (${winner.raw})${replaced}`);
+  } else {
+    parts.push(`${source(winner.source)}, ${fileWhen(file)}`);
+  }
+  const at = Date.parse(file.timestamp);
+  const agree = new Set();
+  const differ = new Map();
+  for (const item of items) {
+    if (item === winner || item.source === "manual" || !item.accepted || !item.value) continue;
+    const kind = source(item.source);
+    if (Math.abs(Date.parse(item.value) - at) <= AGREE_MS) agree.add(kind);
+    else if (!differ.has(kind)) differ.set(kind, item.value);
+  }
+  if (agree.size) parts.push(`${list([...agree])} ${agree.size === 1 ? "agrees" : "agree"}`);
+  for (const [kind, value] of differ) parts.push(`${kind} says ${when(value)}`);
+  if (file.timestamp_conflict) parts.push("the camera's own records disagree");
+  return parts.join("; ") + ".";
+}
+
+function list(words) {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}

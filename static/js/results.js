@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { $, el, tablist } from "./dom.js";
 import * as format from "./format.js";
+import { openPreview } from "./preview.js";
 
 const PER_PAGE = 100;
 const MAX_PER_PAGE = 200;
@@ -16,7 +17,7 @@ const GRIDS = [...CONFIDENCES, "pending"];
 const VIEWS = [...GRIDS, "errors", "duplicates"];
 
 export class Results {
-  constructor() {
+  constructor({ onReview } = {}) {
     this.card = $("#results");
     this.grid = $("#results-grid");
     this.errors = $("#results-errors");
@@ -26,6 +27,16 @@ export class Results {
     this.panel = $("#results-panel");
     this.jobId = null;
     this.state = null;
+    // The files on the grid by id, for the larger preview a click on a card opens.
+    this.shown = new Map();
+    this.sort = $("#results-sort");
+    this.sort.addEventListener("change", () => this.view(this.tabs.selected().dataset.view));
+    this.reviewButton = $("#results-review");
+    this.reviewButton.addEventListener("click", () => onReview?.(this.jobId));
+    this.grid.addEventListener("click", (event) => {
+      const opener = event.target.closest(".tile-open");
+      if (opener) openPreview(this.shown.get(Number(opener.closest(".tile").dataset.fileId)));
+    });
     this.tabs = tablist($("#results-tabs"), (tab) => {
       this.panel.setAttribute("aria-labelledby", tab.id);
       this.view(tab.dataset.view);
@@ -42,6 +53,8 @@ export class Results {
     const first = this.jobId !== job.id;
     this.jobId = job.id;
     this.card.hidden = false;
+    this.reviewButton.hidden = !job.needs_review_count;
+    $(".count", this.reviewButton).textContent = (job.needs_review_count || 0).toLocaleString();
     const counts = await this.counts(job);
     if (first) {
       // Open on the first tab that has something in it.
@@ -80,6 +93,7 @@ export class Results {
 
   view(view) {
     this.state = { view, page: 0, pages: 1, loading: false };
+    this.shown.clear();
     this.grid.replaceChildren();
     this.errors.replaceChildren();
     this.grid.hidden = !GRIDS.includes(view);
@@ -111,10 +125,12 @@ export class Results {
 
   async moreFiles(state) {
     const only = state.view === "pending" ? { status: "pending" } : { confidence: state.view };
-    const answer = await api.files(this.jobId, { ...only, page: state.page + 1, per_page: PER_PAGE });
+    const query = { ...only, page: state.page + 1, per_page: PER_PAGE, sort: this.sort.value };
+    const answer = await api.files(this.jobId, query);
     if (state !== this.state) return; // another tab was chosen meanwhile
     state.page = answer.page;
     state.pages = answer.pages;
+    for (const file of answer.files) this.shown.set(file.id, file);
     this.grid.append(...answer.files.map(card));
     if (!answer.total) {
       this.say(state.view === "pending" ? "No file is waiting." : `No files with ${CONFIDENCE_LABELS[state.view].toLowerCase()}.`);
@@ -163,7 +179,7 @@ function isInView(node) {
   return box.top < window.innerHeight + 800;
 }
 
-function thumbnail(file, size) {
+export function thumbnail(file, size) {
   if (file.thumbnail_url) {
     return el("img", { src: file.thumbnail_url, alt: file.filename, loading: "lazy", decoding: "async", width: size, height: size });
   }
@@ -175,17 +191,17 @@ const WAITING = new Set(["pending", "processing"]);
 
 function card(file) {
   if (WAITING.has(file.status)) return waitingCard(file);
-  const time = format.captureTime(file.timestamp);
+  const time = format.fileTime(file);
   return el(
     "li",
     { class: "tile", dataset: { fileId: file.id, status: file.status } },
     el("figure", {},
-      thumbnail(file, 320),
+      el("button", { type: "button", class: "tile-open", "aria-label": `Show ${file.filename} larger` }, thumbnail(file, 320)),
       el("figcaption", {},
         el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
         el("span", { class: "when" },
-          el("time", { datetime: file.timestamp || null, title: file.timestamp || null, text: time.text }),
-          time.offset ? el("span", { class: "muted", text: ` ${time.offset}` }) : null),
+          el("time", { datetime: time.machine, title: file.timestamp || null, text: time.text }),
+          time.offset ? el("span", { class: "muted", text: time.offset }) : null),
         el("span", { class: "meta" },
           el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
           el("span", { class: "muted", text: format.source(file.timestamp_source), title: file.timestamp_source || null })),
@@ -228,6 +244,6 @@ function group(g) {
         thumbnail(file, 160),
         el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
         el("span", { class: "muted small", text: [format.bytes(file.size), format.dimensions(file)].filter(Boolean).join(" · ") }),
-        el("span", { class: "muted small", text: format.captureTime(file.timestamp).text }),
+        el("span", { class: "muted small", text: format.fileTime(file).text }),
         file === best ? el("span", { class: "tag", text: "Largest" }) : null))));
 }

@@ -20,6 +20,8 @@ class Clues:
     video_tags: Mapping[str, str] = field(default_factory=dict)
     file_modified: datetime | None = None  # file system mtime, aware
     client_modified: datetime | None = None  # browser lastModified for uploads, aware
+    # When the import began: a file date shortly before it is the copy's (None: when read)
+    imported_at: datetime | None = None
 
 
 def image_iptc(im: Image.Image) -> Mapping | None:

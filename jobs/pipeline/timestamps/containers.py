@@ -1,5 +1,9 @@
 """Capture times that PyAV does not expose, read from the video's own structure.
 
+The movie header's creation time is read here too, as stored: FFmpeg (and exiftool) read a value
+below 2082844800 (1970 counted from 1904) as seconds since 1970, a work-around for writers that got
+the epoch wrong, which moves every video of before 1970 into 2024-2040.
+
 FFmpeg drops three records that cameras and phones write and exiftool reads:
 - MP4/MOV `moov/udta/date` (Android and FLIR phones: the recording's start with its offset);
 - AVCHD (.mts/.m2ts) H.264 "MDPM" user data (the camcorder's clock with its offset);
@@ -40,14 +44,36 @@ MP4_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"
 
 def _mp4_tags(f) -> dict[str, str]:
     size = os.fstat(f.fileno()).st_size
-    udta = _find_box(f, 0, size, b"moov")
-    udta = udta and _find_box(f, *udta, b"udta")
-    date = udta and _find_box(f, *udta, b"date")
-    if not date or date[1] - date[0] > 64:
+    moov = _find_box(f, 0, size, b"moov")
+    if not moov:
         return {}
-    f.seek(date[0])
-    text = f.read(date[1] - date[0]).decode("latin-1").strip("\x00 ")
-    return {"mp4:date": text} if text else {}
+    tags = {}
+    if seconds := _header_time(f, moov):
+        tags["mp4:header_seconds"] = str(seconds)
+    udta = _find_box(f, *moov, b"udta")
+    date = udta and _find_box(f, *udta, b"date")
+    if date and date[1] - date[0] <= 64:
+        f.seek(date[0])
+        if text := f.read(date[1] - date[0]).decode("latin-1").strip("\x00 "):
+            tags["mp4:date"] = text
+    return tags
+
+
+def _header_time(f, moov: tuple[int, int]) -> int:
+    """The movie header's creation time as it is stored: seconds since 1904-01-01 UTC (ISO/IEC
+    14496-12), from mvhd, else from the first track's tkhd or mdhd; 0 when none is set."""
+    trak = _find_box(f, *moov, b"trak")
+    mdia = trak and _find_box(f, *trak, b"mdia")
+    for box in (_find_box(f, *moov, b"mvhd"), trak and _find_box(f, *trak, b"tkhd"), mdia and _find_box(f, *mdia, b"mdhd")):
+        if not box or box[1] - box[0] < 12:
+            continue
+        f.seek(box[0])
+        head = f.read(12)
+        # Version 1 stores 64-bit times after the version and flags, version 0 32-bit ones.
+        seconds = struct.unpack(">Q", head[4:12])[0] if head[0] == 1 else struct.unpack(">I", head[4:8])[0]
+        if seconds:
+            return seconds
+    return 0
 
 
 def _find_box(f, start: int, end: int, kind: bytes) -> tuple[int, int] | None:

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 from .clues import Clues
 from .embedded import embedded_readings
-from .evidence import DATE, HIGH, LOW, MEDIUM, NONE, SECOND, CaptureTime, Evidence, Reading
+from .evidence import HIGH, LOW, MEDIUM, NONE, CaptureTime, Evidence, Reading
 from .filenames import filename_readings, folder_readings
 from .parsing import format_offset, implausible, with_fixed_offset
-from .sidecars import sidecar_readings
-from .video import video_readings
+from .sidecars import COPY_CROWD, same_second, sidecar_readings
+from .video import UNIX_READING, video_readings
 
 RECORD, PRECISE, DAY, FILE = range(4)
 
@@ -25,6 +25,7 @@ RULES = (
     ("mp4:date", RECORD),
     ("h264:DateTimeOriginal", RECORD),
     ("mp4:creation_time", RECORD),
+    (UNIX_READING, RECORD),
     ("avi:creation_time", RECORD),
     ("mkv:creation_time", RECORD),
     ("video:creation_time", RECORD),
@@ -59,24 +60,36 @@ CLOCK_DRIFT = timedelta(minutes=5)
 OFFSET_STEP = timedelta(minutes=15)
 MAX_OFFSET = timedelta(hours=14)
 RAW_LIMIT = 200
+# Besides the device's records, the sources that are a clock's record of the capture too: a phone
+# names the file at the shutter, a receiver stamps its fix. Edit and scan dates are not.
+STRONG = {"filename", "gps"}
+# A file date this close before the import (or after it) is the copy's, not the capture's:
+# a card read or a folder copied earlier the same day.
+COPY_WINDOW = timedelta(hours=24)
 
 
 def read_capture_time(clues: Clues, *, zone: tzinfo, now: datetime | None = None) -> CaptureTime:
     """The capture time of one file, how sure we are, and every reading that led there."""
     now = now or datetime.now(timezone.utc)
-    readings = sorted(_readings(clues), key=_rank)
+    readings = sorted(_readings(clues, imported_at=clues.imported_at or now), key=_rank)
     evidence = [_judge(reading, zone=zone, now=now) for reading in readings]
     accepted = [n for n, item in enumerate(evidence) if item.accepted]
     if not accepted:
-        return CaptureTime(None, NONE, "", tuple(evidence))
-    first, others = accepted[0], accepted[1:]
+        return CaptureTime(None, NONE, "", tuple(evidence), offset_known=False)
+    first = _between_readings(accepted, readings, evidence)
+    others = [n for n in accepted if n != first]
     reading, tier = readings[first], _rank(readings[first])[0]
     confidence, conflict = {RECORD: HIGH, PRECISE: MEDIUM}.get(tier, LOW), False
+    alternative = _alternative(first, others, readings)
+    if alternative is not None and confidence == HIGH:
+        confidence = MEDIUM  # the same field read two plausible ways
 
+    offset_known = not reading.date_only and (reading.instant or reading.value.tzinfo is not None)
     if reading.value.tzinfo is None and not reading.date_only:
         if offset := _offset_of(reading, [readings[n] for n in others]):
             value = with_fixed_offset(reading.value.replace(tzinfo=offset[0]))
             evidence[first] = dataclasses.replace(evidence[first], value=value, note=_join(offset[1], reading.note))
+            offset_known = True
         elif tier == RECORD and _skipped(reading.value, zone):
             # The camera's clock read a time this zone never shows: it was not on this zone's
             # time, so its offset is truly unknown.
@@ -85,7 +98,9 @@ def read_capture_time(clues: Clues, *, zone: tzinfo, now: datetime | None = None
 
     if tier == RECORD:
         for n in others:
-            if _rank(readings[n])[0] == RECORD and abs(evidence[n].value - winner.value) > CONFLICT:
+            other = readings[n]
+            strong = _rank(other)[0] == RECORD or (other.source in STRONG and not other.date_only)
+            if strong and n != alternative and abs(evidence[n].value - winner.value) > CONFLICT:
                 confidence, conflict = LOW, True
                 note = f"contradicts {winner.source} by {_days(evidence[n].value - winner.value)}"
                 evidence[n] = dataclasses.replace(evidence[n], note=_join(evidence[n].note, note))
@@ -95,22 +110,75 @@ def read_capture_time(clues: Clues, *, zone: tzinfo, now: datetime | None = None
         winner.source,
         tuple(evidence),
         conflict=conflict,
-        precision=DATE if reading.date_only else SECOND,
+        precision=reading.precision,
+        offset_known=offset_known,
     )
 
 
-def _readings(clues: Clues) -> list[Reading]:
+# One field read two ways: a movie header's time from 1904, as the standard says, and from 1970,
+# as FFmpeg and exiftool read small values.
+READ_TWO_WAYS = {"mp4:creation_time": UNIX_READING, UNIX_READING: "mp4:creation_time"}
+
+
+def _alternative(first: int, others: list[int], readings: list[Reading]) -> int | None:
+    """The accepted other reading of the first's field, read the other way."""
+    other_way = READ_TWO_WAYS.get(readings[first].source)
+    if other_way is None:
+        return None
+    return next((n for n in others if readings[n].source == other_way), None)
+
+
+def _between_readings(accepted: list[int], readings: list[Reading], evidence: list[Evidence]) -> int:
+    """The first accepted reading, unless it has a plausible alternative reading: then the one of
+    the two nearer to the file's other clues (the standard's when nothing else tells)."""
+    first = accepted[0]
+    alternative = _alternative(first, accepted[1:], readings)
+    if alternative is None:
+        return first
+    clues = [evidence[n].value for n in accepted if n not in (first, alternative)]
+    if not clues:
+        return first if readings[first].source == "mp4:creation_time" else alternative
+
+    def distance(n: int) -> timedelta:
+        return min(abs(evidence[n].value - clue) for clue in clues)
+
+    return alternative if distance(alternative) < distance(first) else first
+
+
+def _readings(clues: Clues, *, imported_at: datetime) -> list[Reading]:
     readings = embedded_readings(exif=clues.exif, xmp=clues.xmp, iptc=clues.iptc)
     readings += video_readings(clues.video_tags, name=clues.name)
     if clues.path is not None:
         readings += sidecar_readings(clues.path)
     readings += filename_readings(clues.name)
     readings += folder_readings(clues.folders)
+    # A folder's file times are only compared when the file date would decide.
+    crowd_path = None if any(r.value is not None and not r.problem for r in readings) else clues.path
     for source, value in (("browser", clues.client_modified), ("filesystem", clues.file_modified)):
         if value is not None:
             value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-            readings.append(Reading(source, value.isoformat(), value, instant=True))
+            problem = _copy_time(value, imported_at=imported_at, path=crowd_path if source == "filesystem" else None)
+            readings.append(Reading(source, value.isoformat(), value, instant=True, problem=problem))
     return readings
+
+
+def _copy_time(value: datetime, *, imported_at: datetime, path) -> str:
+    """Why a file date is only the time the file was copied, or "" when it may be the capture's:
+    written shortly before the import (or during it), or shared to the second by a crowd of the
+    folder's files, as a copy writes them."""
+    if value >= imported_at - COPY_WINDOW:
+        before = imported_at - value
+        if before <= timedelta(0):
+            return "a copy's date, not a capture time: written after the import began"
+        return f"a copy's date, not a capture time: written {_span(before)} before the import"
+    if path is not None and (crowd := same_second(path, value)) >= COPY_CROWD:
+        return f"a copy's date, not a capture time: {crowd} files of this folder share it to the second"
+    return ""
+
+
+def _span(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
 
 
 def _rank(reading: Reading) -> tuple[int, int]:
@@ -123,7 +191,10 @@ def _judge(reading: Reading, *, zone: tzinfo, now: datetime) -> Evidence:
     # Evidence is stored with every file: a hostile file's 60 KB "date" is cut to a glimpse.
     raw = reading.raw if len(reading.raw) <= RAW_LIMIT else reading.raw[:RAW_LIMIT] + "…"
     if reading.problem:
-        return Evidence(reading.source, raw, None, False, _join(reading.problem, reading.note))
+        # A value refused for what it means (a copy's date) is still shown; a value that could not
+        # be read has none.
+        value = reading.value and with_fixed_offset(reading.value.astimezone(zone))
+        return Evidence(reading.source, raw, value, False, _join(reading.problem, reading.note))
     try:
         value, how = _placed(reading, zone)
     except OverflowError:  # year 1 or 9999 moved across midnight by an offset

@@ -7,7 +7,7 @@ from datetime import timedelta, timezone
 
 from PIL import Image
 
-from .evidence import Reading
+from .evidence import DAY, SECOND, Reading
 from .parsing import clean, parse_datetime, parse_offset, parse_subseconds, read_text
 from .xmp import xmp_dates
 
@@ -80,7 +80,7 @@ def _exif_time(source: str, raw, *, offset: tuple, subsec: tuple) -> Reading:
             value = value.replace(tzinfo=parse_offset(text))
         except ValueError as e:
             notes.append(f"{e}: ignored")
-    return Reading(source, described, value, date_only=date_only, note="; ".join(notes))
+    return Reading(source, described, value, precision=DAY if date_only else SECOND, note="; ".join(notes))
 
 
 def _gps_reading(gps: Mapping) -> Reading | None:
@@ -135,7 +135,7 @@ def iptc_readings(iptc: Mapping) -> list[Reading]:
     if time is not None and (moment := _IPTC_TIME.fullmatch(clean(time))):
         text += "T" + ":".join(moment.groups()[:3]) + (moment[4] or "")
     reading = read_text("iptc:DateCreated", text)
-    return [Reading(reading.source, described, reading.value, date_only=reading.date_only, problem=reading.problem)]
+    return [Reading(reading.source, described, reading.value, precision=reading.precision, problem=reading.problem)]
 
 
 def _first(value):

@@ -6,7 +6,9 @@ from datetime import datetime
 HIGH, MEDIUM, LOW, NONE = "high", "medium", "low", "none"
 CONFIDENCES = (HIGH, MEDIUM, LOW, NONE)
 
-SECOND, DATE = "second", "date"
+# How much of a capture time its source tells. A value of a coarser precision is the first moment
+# of its day, month or year, wall clock in the zone (contract, "Correcting capture times").
+SECOND, DAY, MONTH, YEAR = "second", "day", "month", "year"
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,13 @@ class Reading:
     raw: str
     value: datetime | None = None
     instant: bool = False
-    date_only: bool = False
+    precision: str = SECOND
     problem: str = ""  # why no value could be read
     note: str = ""  # how it was found, e.g. which sidecar matched
+
+    @property
+    def date_only(self) -> bool:
+        return self.precision != SECOND
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,10 @@ class CaptureTime:
     source: str  # the winning Evidence.source, "" when none
     evidence: tuple[Evidence, ...]
     conflict: bool = False  # the device's own records disagree by more than a day
-    precision: str = SECOND  # DATE when only a day is known: value is then midnight in the zone
+    precision: str = SECOND  # DAY, MONTH or YEAR: value is then that period's first moment in the zone
+    # False when the value is a wall-clock time read in the zone because the file did not say
+    # its offset: the page says "zone not recorded" instead of showing the zone's offset as fact.
+    offset_known: bool = True
 
     def as_dict(self) -> dict:
         return {
@@ -60,5 +69,6 @@ class CaptureTime:
             "source": self.source,
             "conflict": self.conflict,
             "precision": self.precision,
+            "offset_known": self.offset_known,
             "evidence": [item.as_dict() for item in self.evidence],
         }

@@ -4,7 +4,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from .evidence import Reading
+from .evidence import DAY, MONTH, SECOND, YEAR, Reading
 
 _YEAR_MONTH_DAY = r"(?P<year>(?:19|20)\d\d)(?P<ds>[-_.]?)(?P<month>\d\d)(?P=ds)(?P<day>\d\d)"
 _HOUR_MINUTE_SECOND = r"(?P<hour>\d\d)(?P<ts>[-_.:]?)(?P<minute>\d\d)(?P=ts)(?P<second>\d\d)"
@@ -42,8 +42,42 @@ FILE_NAMES = (
     (_pattern(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<ds>[-_.])(?P<month>\d\d)(?P=ds)(?P<day>\d\d)(?!\d)"), False),
 )
 
-_FOLDER_DATE = _pattern(r"(?P<year>(?:19|20)\d\d)(?P<ds>[-_. ])(?P<month>\d\d)(?P=ds)(?P<day>\d\d)(?!\d)")
+# Folder names. A date, a month or a year that stands as its own word: "2014-08-15 Beach",
+# "2014-07 Italy", "July 2014", "Christmas 2009", Takeout's "Photos from 2009". Letters or digits
+# touching the number make it part of something else ("1920x1080", "DSC2009").
+_ALONE_BEFORE, _ALONE_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
+_FOLDER_DATE = _pattern(
+    rf"{_ALONE_BEFORE}(?P<year>(?:19|20)\d\d)(?P<ds>[-_. ])(?P<month>\d\d)(?P=ds)(?P<day>\d\d){_ALONE_AFTER}"
+)
+_FOLDER_MONTH = _pattern(rf"{_ALONE_BEFORE}(?P<year>(?:19|20)\d\d)[-_.](?P<month>\d\d){_ALONE_AFTER}")
+_FOLDER_YEAR = _pattern(rf"{_ALONE_BEFORE}(?:19|20)\d\d{_ALONE_AFTER}")
 _YEAR, _MONTH_OR_DAY = _pattern(r"(?:19|20)\d\d"), _pattern(r"\d\d?")
+
+# Month names that mean the same month in every language listed (English with its abbreviations,
+# German, French, Spanish, Dutch, Italian), so none is ambiguous. "Jan" (a first name) and "mar"
+# (the sea, in Spanish and Italian) are left out: "Jan 2015" and "Mar del Plata 2015" name a year.
+MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            "january januar janvier enero januari gennaio",
+            "february feb februar février fevrier febrero februari febbraio",
+            "march märz maerz mars marzo maart",
+            "april apr avril abril aprile",
+            "may mai mayo mei maggio",
+            "june jun juni juin junio giugno",
+            "july jul juli juillet julio luglio",
+            "august aug août aout agosto augustus",
+            "september sep sept septembre septiembre settembre",
+            "october oct oktober octobre octubre ottobre",
+            "november nov novembre noviembre",
+            "december dec dezember décembre decembre diciembre dicembre",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_WORDS = re.compile(r"[^\W\d_]+|\d+")
 
 
 def filename_readings(name: str) -> list[Reading]:
@@ -52,20 +86,47 @@ def filename_readings(name: str) -> list[Reading]:
             if value := _moment(match):
                 if utc:
                     value = value.replace(tzinfo=timezone.utc)
-                return [Reading("filename", name, value, instant=utc, date_only=match.groupdict().get("hour") is None)]
+                precision = DAY if match.groupdict().get("hour") is None else SECOND
+                return [Reading("filename", name, value, instant=utc, precision=precision)]
     return []
 
 
 def folder_readings(folders: Sequence[str]) -> list[Reading]:
-    """The date of the nearest folder that names one: "2014-08-15 Beach", or 2014/08/15."""
+    """The date the nearest folder names, at the precision it names it: a day ("2014-08-15 Beach",
+    2014/08/15), a month ("2014-07 Italy", 2014/07, "July 2014", 2014/July) or a year ("2009",
+    "Christmas 2009"). A folder naming two different years ("1998-2004") names none."""
     for depth in range(len(folders) - 1, -1, -1):
-        if (match := _FOLDER_DATE.match(folders[depth])) and (value := _moment(match)):
-            return [Reading("folder", folders[depth], value, date_only=True)]
-        year, month, day = folders[max(depth - 2, 0) : depth + 1] if depth >= 2 else ("", "", "")
-        if _YEAR.fullmatch(year) and _MONTH_OR_DAY.fullmatch(month) and _MONTH_OR_DAY.fullmatch(day):
-            if value := _moment({"year": year, "month": month, "day": day}):
-                return [Reading("folder", f"{year}/{month}/{day}", value, date_only=True)]
+        if reading := _folder_reading(folders[: depth + 1]):
+            return [reading]
     return []
+
+
+def _folder_reading(folders: Sequence[str]) -> Reading | None:
+    name, parents = folders[-1], folders[:-1]
+    in_a_year = bool(parents) and _YEAR.fullmatch(parents[-1]) is not None
+    if not in_a_year and not any(character.isdigit() for character in name):
+        return None  # most folders ("DCIM", "Holiday"): nothing to read, and quickly so
+    if (match := _FOLDER_DATE.search(name)) and (value := _moment(match)):
+        return Reading("folder", name, value, precision=DAY)
+    if len(parents) >= 2 and _YEAR.fullmatch(parents[-2]) and _MONTH_OR_DAY.fullmatch(parents[-1]):
+        if _MONTH_OR_DAY.fullmatch(name) and (value := _moment(dict(year=parents[-2], month=parents[-1], day=name))):
+            return Reading("folder", "/".join(folders[-3:]), value, precision=DAY)
+    if (match := _FOLDER_MONTH.search(name)) and (value := _moment(dict(match.groupdict(), day=1))):
+        return Reading("folder", name, value, precision=MONTH)
+    words = [word.casefold() for word in _WORDS.findall(name)]
+    months = {MONTH_NAMES[word] for word in words if word in MONTH_NAMES}
+    years = set(_FOLDER_YEAR.findall(name))
+    if in_a_year and not years:
+        # 2014/07 and 2014/July: the month in a year's folder.
+        month = int(name) if _MONTH_OR_DAY.fullmatch(name) else (months.pop() if len(months) == 1 else None)
+        if month and (value := _moment(dict(year=parents[-1], month=month, day=1))):
+            return Reading("folder", "/".join(folders[-2:]), value, precision=MONTH)
+    if len(years) == 1:
+        year = years.pop()
+        if len(months) == 1 and (value := _moment(dict(year=year, month=months.pop(), day=1))):
+            return Reading("folder", name, value, precision=MONTH)
+        return Reading("folder", name, datetime(int(year), 1, 1), precision=YEAR)
+    return None
 
 
 def _moment(parts) -> datetime | None:

@@ -7,7 +7,7 @@ import."""
 import re
 from datetime import datetime, timedelta, timezone
 
-from .evidence import Reading
+from .evidence import DAY, SECOND, Reading
 
 # EXIF ("2020:04:17 10:03:42"), ISO 8601 ("2020-04-17T10:03:47-0600", "...47.000000Z"), XMP written
 # with EXIF colons ("2023:01:04T12:40:17-05:00"), minutes only ("2020-01-05T15:04Z") or a date alone.
@@ -121,4 +121,4 @@ def read_text(source: str, raw, *, instant: bool = False, note: str = "") -> Rea
         value, date_only = parse_datetime(text)
     except ValueError as e:
         return Reading(source, text, problem=str(e), note=note)
-    return Reading(source, text, value, instant=instant and value.tzinfo is not None, date_only=date_only, note=note)
+    return Reading(source, text, value, instant=instant and value.tzinfo is not None, precision=DAY if date_only else SECOND, note=note)
