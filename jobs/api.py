@@ -1,6 +1,7 @@
 """The JSON API (docs/api.md): thin views that parse the request, call a service or a selector,
 and answer. Every answer is JSON, errors included: `{"error": "..."}` with a 4xx status."""
 
+import csv
 import json
 import math
 from functools import wraps
@@ -10,19 +11,26 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from django.http import FileResponse, JsonResponse, UnreadablePostError
+from django.http import FileResponse, HttpResponse, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError, TooManyFilesSent
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from jobs import review, selectors, uploads
+from jobs.export_plan import DEFAULT_TEMPLATE
 from jobs.models import Confidence, File, Job
 from jobs.pipeline import thumbnails
-from jobs.serializers import duplicate_group_dict, file_dict, job_dict
-from jobs.services import corrections
+from jobs.serializers import duplicate_group_dict, export_entry_dict, file_dict, job_dict
+from jobs.services import corrections, export
 from jobs.services.control import ActionRefused, control_job
 from jobs.services.import_roots import ImportForbidden, folder_in_import_roots
-from jobs.services.imports import ImportRefused, add_uploads_to_job, create_path_job, create_upload_job
+from jobs.services.imports import (
+    ImportRefused,
+    NothingToImport,
+    add_uploads_to_job,
+    create_path_job,
+    create_upload_job,
+)
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -169,6 +177,8 @@ def import_path(request):
         job = create_path_job(path=folder, owner=request.user)
     except ImportForbidden as e:
         return error(403, str(e))
+    except NothingToImport as e:
+        return error(400, str(e), skipped_count=sum(e.skipped.values()), skipped=e.skipped)
     except ImportRefused as e:
         return error(400, str(e))
     return JsonResponse({"job_id": job.id, "file_count": job.progress_total, "status": "queued"}, status=201)
@@ -266,6 +276,99 @@ def job_duplicates(request, job: Job):
     if kind in ("near", "all"):
         groups += [duplicate_group_dict(kind="near", key=k, files=f, job=job) for k, f in selectors.near_duplicate_groups(job)]
     return JsonResponse({"groups": groups})
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+@api_view("POST")
+def exports(request):
+    body = _json_body(request)
+    destination = body.get("destination")
+    if not isinstance(destination, str) or not destination.strip():
+        return error(400, 'Send the destination as JSON: {"destination": "/absolute/path/to/collection"}.')
+    job_ids = body.get("job_ids")
+    if job_ids is not None and (
+        not isinstance(job_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in job_ids)
+    ):
+        return error(400, "job_ids must be a list of job ids (whole numbers).")
+    options = {}
+    for name in ("dry_run", "write_metadata", "link"):
+        if name in body:
+            if not isinstance(body[name], bool):
+                return error(400, f"{name} must be true or false.")
+            options[name] = body[name]
+    template = body.get("template") or DEFAULT_TEMPLATE
+    if not isinstance(template, str):
+        return error(400, "template must be a string, e.g. {year}/{year}{month}{day}_{hour}{minute}{second}.")
+    if job_ids:
+        visible = set(selectors.jobs_for(request.user).filter(id__in=job_ids).values_list("id", flat=True))
+        if missing := [i for i in job_ids if i not in visible]:
+            return error(404, f"No job {missing[0]}.")
+    try:
+        folder = export.folder_in_export_roots(Path(destination))
+        job = export.create_export_job(
+            destination=folder, owner=request.user, job_ids=job_ids or None, template=template, **options
+        )
+    except export.ExportForbidden as e:
+        return error(403, str(e))
+    except export.ExportRefused as e:
+        return error(400, str(e))
+    return JsonResponse({"job_id": job.id, "file_count": job.progress_total, "status": "queued"}, status=201)
+
+
+@api_view("GET")
+def export_preview(request):
+    """Where a few of the user's own files would go under a template: the page's live preview."""
+    template = request.GET.get("template") or DEFAULT_TEMPLATE
+    try:
+        placed = export.preview(owner=request.user, template=template)
+    except export.ExportRefused as e:
+        return error(400, str(e))
+    return JsonResponse({"template": template, "entries": placed})
+
+
+@api_view("GET")
+@with_job
+def job_manifest(request, job: Job):
+    if job.kind != Job.Kind.EXPORT:
+        return error(400, f"Job {job.id} is an import; only an export has a manifest.")
+    rows = selectors.export_entries(job)
+    if request.GET.get("format") == "csv":
+        return _manifest_csv(job, rows)
+    page, per_page = _paging(request)
+    total = rows.count()
+    start = (page - 1) * per_page
+    return JsonResponse(
+        {
+            "entries": [export_entry_dict(e) for e in rows[start : start + per_page]],
+            "summary": export.plan_summary(job),
+            **_page_info(page, per_page, total),
+        }
+    )
+
+
+def _manifest_csv(job: Job, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="export-{job.id}-manifest.csv"'
+    writer = csv.writer(response)
+    columns = ["file_id", "source", "destination", "action", "sha256", "written", "duplicate_of", "status", "error", "note"]
+    writer.writerow(columns)
+    for entry in rows.iterator():
+        row = export_entry_dict(entry)
+        row["written"] = " ".join(row["written"])
+        writer.writerow([row[c] if row[c] is not None else "" for c in columns])
+    return response
+
+
+@api_view("POST")
+@with_job
+def job_undo(request, job: Job):
+    try:
+        report = export.undo_export(job=job)
+    except export.ExportRefused as e:
+        return error(400, str(e))
+    return JsonResponse(report.as_dict())
 
 
 # --- files ------------------------------------------------------------------------------------

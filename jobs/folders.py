@@ -1,8 +1,9 @@
 """Finding the photos and videos in a server folder."""
 
 import os
+from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from jobs.pipeline import formats
 
@@ -10,11 +11,18 @@ from jobs.pipeline import formats
 LITTER = {".ds_store", "thumbs.db", "desktop.ini", "icon\r", ".picasa.ini", "picasa.ini"}
 
 
-def media_files(root: Path) -> Iterator[tuple[Path, str]]:
+# How a file without an extension is counted among the skipped.
+NO_EXTENSION = "(no extension)"
+
+
+def media_files(root: Path, skipped: Counter | None = None) -> Iterator[tuple[Path, str]]:
     """Every file below `root` whose name is of a type we import, with the folders between the root
     and it ('a/b'). Symlinks are never followed (a link could lead out of the folder, or in a
     circle), hidden folders and system litter are skipped. Depth-first and sorted within each
-    folder, so the order is stable; memory holds one folder listing per level, not the tree."""
+    folder, so the order is stable; memory holds one folder listing per level, not the tree.
+
+    Every other regular file (not hidden, not litter) is counted in `skipped` by its lower-case
+    extension, so the person learns what was left out."""
     stack = [(root, "")]
     while stack:
         folder, relative = stack.pop()
@@ -29,11 +37,15 @@ def media_files(root: Path) -> Iterator[tuple[Path, str]]:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 subfolders.append((Path(entry.path), f"{relative}/{entry.name}" if relative else entry.name))
-            elif entry.is_file(follow_symlinks=False) and _is_media_name(entry.name):
-                yield Path(entry.path), relative
+            elif entry.is_file(follow_symlinks=False) and entry.name.lower() not in LITTER:
+                # AppleDouble "._IMG_1.JPG" files are skipped above with the other dot files.
+                if formats.by_name(entry.name) is not None:
+                    yield Path(entry.path), relative
+                elif skipped is not None:
+                    skipped[PurePath(entry.name).suffix.lower() or NO_EXTENSION] += 1
         stack.extend(reversed(subfolders))
 
 
-def _is_media_name(name: str) -> bool:
-    # AppleDouble "._IMG_1.JPG" files are skipped above with the other dot files.
-    return name.lower() not in LITTER and formats.by_name(name) is not None
+def skipped_summary(skipped: dict[str, int]) -> str:
+    """'.psd 3, .txt 1': the most frequent first."""
+    return ", ".join(f"{ext} {n}" for ext, n in sorted(skipped.items(), key=lambda item: (-item[1], item[0])))

@@ -7,10 +7,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from jobs.folders import skipped_summary
+
 
 class JobKind(models.TextChoices):
     UPLOAD = "upload", "Upload"
     PATH = "path", "Server folder"
+    EXPORT = "export", "Export"
 
 
 class JobStatus(models.TextChoices):
@@ -80,12 +83,29 @@ class Job(models.Model):
     progress_current = models.PositiveIntegerField(default=0, help_text="Files done, with or without error.")
     error_count = models.PositiveIntegerField(default=0)
     failure = models.TextField(blank=True, help_text="Why the job itself could not go on.")
+    skipped_count = models.PositiveIntegerField(
+        default=0, help_text="Files a folder import found and does not import (system litter not counted)."
+    )
+    skipped = models.JSONField(
+        default=dict, blank=True, help_text='Those files by lower-case extension: {".txt": 3, ".psd": 1}.'
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_progress_at = models.DateTimeField(
         null=True, blank=True, help_text="When a worker last reported progress; finds stalled jobs."
     )
+
+    # An export's settings (kind "export"); empty for imports.
+    destination = models.TextField(blank=True, help_text="The folder an export writes into.")
+    template = models.CharField(max_length=500, blank=True, help_text="Where each exported file goes (docs/export.md).")
+    source_job_ids = models.JSONField(
+        default=list, blank=True, help_text="The jobs an export takes its files from; empty for all of them."
+    )
+    dry_run = models.BooleanField(default=False, help_text="An export that only plans, writing nothing.")
+    link = models.BooleanField(default=False, help_text="Hard-link files an export needs to write nothing into.")
+    write_metadata = models.BooleanField(default=True, help_text="Write the capture time into exported copies.")
+    undone_at = models.DateTimeField(null=True, blank=True, help_text="When an export's files were removed again.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -109,6 +129,11 @@ class Job(models.Model):
         if not self.progress_total:
             return 100 if self.status == self.Status.COMPLETED else 0
         return min(100, self.progress_current * 100 // self.progress_total)
+
+    @property
+    def skipped_summary(self) -> str:
+        """'.psd 3, .txt 1', as import_path and the page show it."""
+        return skipped_summary(self.skipped)
 
     @property
     def is_finished(self) -> bool:
@@ -224,6 +249,64 @@ def shown_capture_time(captured_at: datetime | None, capture_offset: int | None)
 def _offset(minutes: int) -> timezone:
     # A listing shows thousands of capture times in a handful of offsets.
     return timezone(timedelta(minutes=minutes))
+
+
+class ExportAction(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    COPIED = "copied", "Copied"
+    LINKED = "linked", "Linked"
+    EXISTS = "exists", "Already there"
+    DUPLICATE = "duplicate", "Duplicate, left out"
+
+
+class ExportEntry(models.Model):
+    """One file of an export: where it goes, and once done what was written there. It is the
+    export's unit of work, claimed and finished like an import's File (same status, attempts and
+    claim fields), and the record that undo walks back."""
+
+    Action = ExportAction
+    Status = FileStatus
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="export_entries")
+    file = models.ForeignKey(File, null=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.TextField(help_text="Where the original is, as the file listing shows it.")
+    destination = models.TextField(
+        help_text="Relative to the export's folder: planned, then where the file was actually written."
+    )
+    companion_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The entry whose name this one shares (the picture of a Live Photo or RAW+JPEG pair).",
+    )  # fmt: skip
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.PLANNED)
+    duplicate_of = models.ForeignKey(
+        File, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The file exported instead."
+    )
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the file as written at the destination.")
+    written = models.JSONField(default=list, blank=True, help_text="Metadata written into the copy, as exiftool names it.")
+    created = models.JSONField(
+        default=list, blank=True, help_text="Files this entry made: [{path, size, mtime_ns}], for undo."
+    )
+    made_folders = models.JSONField(default=list, blank=True, help_text="Folders this entry made, for undo.")
+    note = models.TextField(blank=True, help_text="What a person should know, e.g. why a sidecar was written.")
+
+    status = models.CharField(max_length=16, choices=FileStatus.choices, default=FileStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "export entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=FileStatus.values), name="export_entry_status_valid"),
+            models.CheckConstraint(condition=Q(action__in=ExportAction.values), name="export_entry_action_valid"),
+        ]
+        indexes = [models.Index(fields=["job", "status"])]
+
+    def __str__(self):
+        return f"{self.source} -> {self.destination}"
 
 
 class DuplicateGroup(models.Model):

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, F, Q, QuerySet
 
-from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, File, Job
+from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, ExportEntry, File, Job
 
 
 def jobs_for(user) -> QuerySet[Job]:
@@ -118,3 +118,8 @@ def near_duplicate_groups(job: Job) -> list[tuple[str, list[dict]]]:
         if file_id in files:  # a member from another job stays out
             found.setdefault(key, []).append(files[file_id])
     return list(found.items())
+
+
+def export_entries(job: Job) -> QuerySet[ExportEntry]:
+    """An export's manifest, in the order the entries were planned."""
+    return ExportEntry.objects.filter(job=job).order_by("id")

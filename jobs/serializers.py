@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import selectors
-from jobs.models import Job, shown_capture_time
+from jobs.models import ExportEntry, Job, shown_capture_time
 
 
 def job_dict(job: Job) -> dict:
@@ -20,6 +20,8 @@ def job_dict(job: Job) -> dict:
         "progress_total": job.progress_total,
         "progress_percent": job.progress_percent,
         "error_count": job.error_count,
+        "skipped_count": job.skipped_count,
+        "skipped": job.skipped,
         "created_at": _time(job.created_at),
         "started_at": _time(job.started_at),
         "completed_at": _time(job.completed_at),
@@ -82,6 +84,22 @@ def file_path(file: dict, *, job: Job) -> str:
 
 def duplicate_group_dict(*, kind: str, key: str, files: list[dict], job: Job) -> dict:
     return {"kind": kind, "key": key, "files": [file_dict(f, job=job) for f in files]}
+
+
+def export_entry_dict(entry: ExportEntry) -> dict:
+    """An entry of an export's manifest; `destination` is relative to the export's folder."""
+    return {
+        "file_id": entry.file_id,
+        "source": entry.source,
+        "destination": entry.destination,
+        "action": entry.action,
+        "sha256": entry.sha256,
+        "written": entry.written,
+        "duplicate_of": entry.duplicate_of_id,
+        "status": entry.status,
+        "error": entry.error,
+        "note": entry.note,
+    }
 
 
 def _time(value: datetime | None) -> str | None:

@@ -1,5 +1,5 @@
 """The web page. It is rendered once with what only the server knows (the user's jobs, the upload
-limits, the import roots); everything after that goes through the JSON API from static/js."""
+limits, the import and export roots); everything after that goes through the JSON API from static/js."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from jobs import selectors
+from jobs.export_plan import DEFAULT_TEMPLATE
 from jobs.models import Job
 from jobs.pipeline import formats
 
@@ -35,6 +36,7 @@ def home(request, job_id: int | None = None):
             "job": job,
             "history": history,
             "import_roots": settings.MEDIAIMPORT_IMPORT_ROOTS,
+            "export_roots": settings.MEDIAIMPORT_EXPORT_ROOTS,
             "allowed_types": formats.ALLOWED_NAMES,
             "page_config": {
                 "jobId": job.id if job else None,
@@ -45,6 +47,7 @@ def home(request, job_id: int | None = None):
                 "extensions": sorted(formats.EXTENSIONS),
                 # The job state machine, so that the page offers only the buttons the job allows.
                 "actions": {action: sorted(sources) for action, (sources, _) in Job.ACTIONS.items()},
+                "exportTemplate": DEFAULT_TEMPLATE,
             },
         },
     )

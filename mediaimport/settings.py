@@ -154,6 +154,8 @@ if env_bool("DJANGO_HTTPS", False):
 
 # --- mediaimport ---------------------------------------------------------------------------
 MEDIAIMPORT_IMPORT_ROOTS = [Path(p) for p in env_list("MEDIAIMPORT_IMPORT_ROOTS", os.pathsep)]
+# Folders exports from the web page and the API may write into (manage.py export is not limited).
+MEDIAIMPORT_EXPORT_ROOTS = [Path(p) for p in env_list("MEDIAIMPORT_EXPORT_ROOTS", os.pathsep)]
 # Files one task processes. Small enough that several workers share a job and a restarted
 # worker repeats little; large enough that the queue's own cost per task stays negligible.
 # Measured (docs/performance.md): 10 rather than 20 keeps every worker busy to the end of a job

@@ -33,6 +33,18 @@ def console(client, staff):
     return client
 
 
+@pytest.mark.django_db
+def test_a_jobs_page_says_what_its_folder_held_beside_photos_and_videos(console, copy_media):
+    folder = copy_media(PHOTO)
+    for name in ("a.psd", "b.psd", "notes.txt"):
+        (folder / name).write_text("not a photo")
+    job = import_folder(folder)
+
+    page = console.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
+
+    assert "3 (.psd 2, .txt 1)" in page
+
+
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 

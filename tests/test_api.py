@@ -299,6 +299,39 @@ def test_import_path_creates_a_job_and_leaves_the_files_where_they_are(alice, ro
     assert {f["path"] for f in files} == {str(root / "photos" / "2019" / n) for n in ["plain.jpg", "with-location.jpg"]}
 
 
+def test_a_folder_import_counts_and_names_what_it_skips(alice, roots, corpus):
+    folder = roots[0] / "photos"
+    (folder / "2019" / "plain.jpg").write_bytes((corpus / "elodie" / "plain.jpg").read_bytes())
+    (folder / "2019" / "scan.TIF").write_bytes((corpus / "pillow-heif/non_heif/xmp.tiff").read_bytes())
+    for name in ["notes.txt", "2019/edit.psd", "2019/Edit2.PSD", "2019/more.psd", "README"]:
+        (folder / name).write_text("not a photo")
+    for litter in [".DS_Store", "Thumbs.db", "2019/._plain.jpg", "desktop.ini"]:
+        (folder / litter).write_bytes(b"litter")
+    api = Api(alice)
+
+    answer = api.post("/api/import-path", {"path": str(folder)}).json()
+
+    assert answer["file_count"] == 2
+    job = api.get(f"/api/jobs/{answer['job_id']}").json()
+    assert job["skipped_count"] == 5
+    assert job["skipped"] == {".psd": 3, ".txt": 1, "(no extension)": 1}
+
+
+def test_a_folder_with_nothing_to_import_is_refused_with_what_it_holds(alice, roots):
+    folder = roots[0] / "photos"
+    for name in ["a.psd", "b.psd", "notes.txt"]:
+        (folder / name).write_text("not a photo")
+    (folder / ".DS_Store").write_bytes(b"litter")
+
+    response = Api(alice).post("/api/import-path", {"path": str(folder)})
+
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["skipped_count"] == 3 and answer["skipped"] == {".psd": 2, ".txt": 1}
+    assert "Nothing to import" in answer["error"] and "(.psd 2, .txt 1)" in answer["error"]
+    assert not Job.objects.exists()
+
+
 def test_import_path_refusals(alice, roots):
     root, outside = roots
     (root / "photo.jpg").write_bytes(b"\xff\xd8\xff")

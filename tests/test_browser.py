@@ -331,6 +331,8 @@ def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, ali
     root = tmp_path / "library"
     shutil.copytree(corpus / "drewnoakes" / "jpg", root / "jpg")
     shutil.copytree(corpus / "pillow-heif", root / "heif")
+    for name in ("notes.txt", "edit.psd", "jpg/edit2.PSD", "jpg/.DS_Store"):
+        (root / name).write_text("not a photo")
     settings.MEDIAIMPORT_IMPORT_ROOTS = [root]
     before = snapshot(root)
     log_in(page, alice)
@@ -346,6 +348,11 @@ def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, ali
     page.wait_for_url("**/jobs/*/")
     job = Job.objects.get(owner=alice)
     assert job.progress_total > 180
+    skipped = page.locator("#job-skipped")
+    skipped.wait_for()
+    assert job.skipped[".psd"] == 2 and job.skipped[".txt"] == 1  # and what the corpus holds beside
+    shown = f"Skipped {job.skipped_count} files that are not photos or videos we import: {job.skipped_summary}"
+    assert skipped.inner_text() == shown
     pause, resume, cancel = (page.get_by_role("button", name=n, exact=True) for n in ("Pause", "Resume", "Cancel"))
     cancel.wait_for()
     assert not pause.is_visible()  # pending: it can only be cancelled

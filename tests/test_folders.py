@@ -3,12 +3,13 @@ names and whatever else lies there."""
 
 import os
 import socket
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from jobs.folders import media_files
+from jobs.folders import NO_EXTENSION, media_files
 
 
 def photo(path: Path) -> Path:
@@ -17,12 +18,12 @@ def photo(path: Path) -> Path:
     return path
 
 
-def scan(root: Path) -> list[tuple[str, str]]:
-    return [(str(path.relative_to(root)), folder) for path, folder in media_files(root)]
+def scan(root: Path, skipped: Counter | None = None) -> list[tuple[str, str]]:
+    return [(str(path.relative_to(root)), folder) for path, folder in media_files(root, skipped)]
 
 
 def test_a_folders_files_come_before_its_subfolders_in_name_order(tmp_path):
-    for name in ["b.jpg", "a/2.png", "a/1.jpg", "a/z/deep.mov", "c.JPG", "notes.txt", "raw.cr2"]:
+    for name in ["b.jpg", "a/2.png", "a/1.jpg", "a/z/deep.mov", "c.JPG", "notes.txt", "edit.psd"]:
         photo(tmp_path / name)
 
     assert scan(tmp_path) == [
@@ -32,6 +33,19 @@ def test_a_folders_files_come_before_its_subfolders_in_name_order(tmp_path):
         ("a/2.png", "a"),
         ("a/z/deep.mov", "a/z"),
     ]
+
+
+def test_what_is_not_imported_is_counted_by_lower_case_extension_but_litter_is_not(tmp_path):
+    for name in ["a.jpg", "b.PSD", "c.psd", "d/e.Txt", "d/README", "scan.tiff", "clip.WMV"]:
+        photo(tmp_path / name)
+    for litter in [".DS_Store", "Thumbs.db", "d/desktop.ini", "._a.jpg", ".hidden/x.txt"]:
+        photo(tmp_path / litter)
+    skipped = Counter()
+
+    found = scan(tmp_path, skipped)
+
+    assert [name for name, _ in found] == ["a.jpg", "clip.WMV", "scan.tiff"]
+    assert skipped == {".psd": 2, ".txt": 1, NO_EXTENSION: 1}
 
 
 def test_symlinks_are_never_followed_out_of_the_folder_or_within_it(tmp_path):

@@ -143,10 +143,32 @@ def test_missing_path_and_file_path_are_clear_errors(tmp_path):
 
 
 @pytest.mark.django_db
-def test_an_empty_folder_completes_at_once(tmp_path):
-    _, job = run(str(tmp_path), "--sync")
-    assert job.status == Job.Status.COMPLETED and job.progress_total == 0 and job.progress_percent == 100
+def test_a_folder_with_nothing_to_import_is_refused_and_no_job_is_kept(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    for name in ["a.psd", "b.PSD", "notes.txt", ".DS_Store", "._a.psd"]:
+        (tmp_path / "other" / name).write_text("not a photo")
 
+    with pytest.raises(CommandError, match="Nothing to import") as empty:
+        run(str(tmp_path / "empty"), "--sync")
+    with pytest.raises(CommandError, match=r"Skipped 3 files \(\.psd 2, \.txt 1\)") as other:
+        run(str(tmp_path / "other"), "--sync")
+
+    assert empty.value.returncode == other.value.returncode == 1
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_it_imported_and_what_it_skipped(copy_media):
+    folder = copy_media("elodie/plain.jpg", "immich/formats/webp/denali.webp", "pillow-heif/non_heif/xmp.tiff")
+    for name in ["a.psd", "b.psd", "c.psd", "list.txt", "Thumbs.db", ".DS_Store"]:
+        (folder / name).write_text("not a photo")
+
+    output, job = run(str(folder), "--sync")
+
+    assert output.splitlines()[-1] == "imported 3, skipped 4 (.psd 3, .txt 1)"
+    assert (job.skipped_count, job.skipped) == (4, {".psd": 3, ".txt": 1})
+    assert job.status == Job.Status.COMPLETED and job.error_count == 0
 
 
 def test_sync_import_on_the_command_line_ends_with_its_summary_and_groups(corpus, tmp_path):

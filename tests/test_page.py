@@ -62,7 +62,8 @@ def test_the_page_knows_the_servers_upload_limits(alice_client, settings):
 
     assert config["uploadMaxFiles"] == 7
     assert config["uploadMaxBytes"] == 5_000_000
-    assert ".jpg" in config["extensions"] and ".heic" in config["extensions"]
+    new_formats = {".tiff", ".webp", ".avif", ".dng", ".cr3", ".raf", ".m4v", ".mts", ".wmv"}
+    assert {".jpg", ".heic", *new_formats} <= set(config["extensions"])
     assert config["actions"] == {"cancel": ["paused", "pending", "running"], "pause": ["running"], "resume": ["paused"]}
 
 
@@ -75,6 +76,20 @@ def test_the_server_folder_form_is_shown_only_with_import_roots(alice_client, se
 
     assert 'id="folder-form"' in html
     assert f'data-root="{tmp_path / "photos"}"' in html and f'data-root="{tmp_path / "archive"}"' in html
+
+
+def test_the_page_lists_every_format_it_imports(alice_client):
+    html = alice_client.get("/").content.decode()
+
+    assert "3gp, arw, avi, avif, cr2, cr3, dng, gif, heic" in html and "tif, tiff, webm, webp, wmv" in html
+
+
+def test_a_folder_job_says_what_it_skipped(alice_client, alice):
+    job = Job.objects.create(owner=alice, kind=Job.Kind.PATH, skipped_count=4, skipped={".txt": 1, ".psd": 3})
+
+    html = alice_client.get(f"/jobs/{job.id}/").content.decode()
+
+    assert "Skipped 4 files that are not photos or videos we import: .psd 3, .txt 1" in html
 
 
 def test_reopening_the_page_resumes_the_users_latest_unfinished_job(alice_client, alice, bob):

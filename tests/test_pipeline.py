@@ -138,8 +138,9 @@ def test_hash_is_streamed_and_exact_for_large_files(tmp_path):
         (b"\0\0\0\x08wide\0\0\0\0mdat", formats.MOV),
         (b"RIFF\0\0\0\0AVI LIST", formats.AVI),
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", formats.MKV),
-        (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", None),  # AVIF: same box format, not imported
-        (b"RIFF\0\0\0\0WEBPVP8 ", None),
+        (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", formats.AVIF),  # HEIF's box format, AV1 pictures
+        (b"RIFF\0\0\0\0WEBPVP8 ", formats.WEBP),
+        (b"RIFF\0\0\0\0WAVEfmt ", None),
         (b"", None),
         (b"hello world", None),
     ],

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
 from jobs.models import File, Job
+from tests import media
 from tests.conftest import inherited_environ, manage
 
 
@@ -230,9 +231,48 @@ def gif_declaring(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def tiff_declaring(width: int, height: int) -> bytes:
+    """A TIFF whose one strip holds a few bytes while its header claims width x height."""
+    entries = [
+        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+        (273, 4, 1, 8 + 2 + 9 * 12 + 4), (277, 3, 1, 1), (278, 4, 1, height), (279, 4, 1, 64),
+    ]  # fmt: skip
+    return b"II*\0" + struct.pack("<I", 8) + media.tiff_directory("<", entries) + b"\0" * 64
+
+
+def webp_declaring(width: int, height: int) -> bytes:
+    """A real animated WebP of two 8x8 frames whose canvas is made to claim another size."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "WEBP", save_all=True, append_images=[Image.new("RGB", (8, 8))])
+    data = bytearray(out.getvalue())
+    vp8x = data.index(b"VP8X")
+    data[vp8x + 12 : vp8x + 18] = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def lzw_tiff() -> bytes:
+    out = io.BytesIO()
+    media.picture(1200, 800).save(out, "TIFF", compression="tiff_lzw")
+    return out.getvalue()
+
+
+# Random-looking bytes that are the same in every run, so each decoder's words are too.
+NOISE = b"".join(hashlib.sha256(n.to_bytes(4, "big")).digest() for n in range(256))
+
+
+def scan_16bit(tmp_path: Path) -> bytes:
+    """A 16-bit scan as scanners write it: its directory first, then the pixels."""
+    return media.tiff_16bit(tmp_path / "scan.tif", media.picture()).read_bytes()
+
+
 def cut(corpus: Path, relative: str, fraction: float) -> bytes:
     data = (corpus / relative).read_bytes()
     return data[: int(len(data) * fraction)]
+
+
+def broken_dng(tmp_path: Path) -> bytes:
+    preview = media.jpeg(media.picture())
+    return media.dng(tmp_path / "broken.dng", media.picture(), preview=preview[: len(preview) // 3]).read_bytes()
 
 
 @pytest.fixture
@@ -257,12 +297,29 @@ def hostile_folder(corpus, tmp_path):
         "absurd.jpg": (jpeg_declaring(65_500, 65_500), "too large to decode safely"),
         "absurd.gif": (gif_declaring(65_535, 65_535), "too large to decode safely"),
         "zero.png": (png(0, 0, rows=0), "no decoder could read past its header"),
+        "half.tif": (scan_16bit(tmp_path)[:200_000], "Image is cut off"),
+        "tail-cut.tif": (lzw_tiff()[:20_000], "Image is damaged"),  # its directory, written last, is gone
+        "bomb.tif": (tiff_declaring(16_000, 16_000), "too large to decode safely"),
+        "absurd.tiff": (tiff_declaring(100_000, 100_000), "too large to decode safely"),
+        "bomb.webp": (webp_declaring(16_384, 16_384), "too large to decode safely"),
+        "half.webp": (cut(corpus, "immich/formats/webp/denali.webp", 0.5), "Image is damaged"),
+        "half.avif": (cut(corpus, "exif-py/avif/mountains.avif", 0.5), "Image is damaged"),
+        "random.dng": (b"II*\0\x08\0\0\0" + NOISE, "RAW file could not be read"),
+        "random.raf": (b"FUJIFILMCCD-RAW 0201FF383501" + NOISE, "RAW file could not be read"),
+        "random.cr3": (b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom" + NOISE, "RAW file could not be read"),
+        "half.dng": (broken_dng(tmp_path)[:3000], "cut off or damaged"),
+        "random.wmv": (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c") + NOISE, "Video is damaged"),
+        # Transport packets of stuffing only (PID 0x1FFF): no picture before the file ends.
+        "stuffing.mts": ((b"\0\0\0\0\x47\x1f\xff\x10" + b"\xff" * 184) * 40, "Video is cut off"),
     }
     for name, (data, _) in bad.items():
         (folder / name).write_bytes(data)
     good = ["Été 2019 ☀.jpg", "a" * 251 + ".jpg", "new\nline.jpg", "two..dots.jpg", "-rf.jpg"]
     for name in good:
         (folder / name).write_bytes((corpus / "elodie/plain.jpg").read_bytes())
+    # A RAW whose preview is broken: its sensor data is developed instead.
+    good.append("broken-preview.dng")
+    (folder / "broken-preview.dng").write_bytes(broken_dng(tmp_path))
     # Damaged files that decoders may still show in part (libheif fills missing tiles in grey).
     damaged = ["half.heic", *(p.name for p in (corpus / "broken").rglob("*") if p.is_file())]
     (folder / "half.heic").write_bytes(cut(corpus, "digicam/Apple/iPhone XR/IMG_3589.HEIC", 0.5))

@@ -10,11 +10,14 @@ from django.views.decorators.http import require_POST
 from jobs.admin import display
 from jobs.admin.base import ConsoleAdmin
 from jobs.models import DuplicateGroup, DuplicateMember, Job
+from jobs.services import export
 from jobs.services.control import ActionRefused, control_job, retry_failed_files
 
 # What staff can do to a job: the state machine's actions, and retrying the failed files.
 CONTROLS = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel", "retry": "Retry the failed files"}
 DONE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled"}
+# Files an undo kept are named one message each, up to this many.
+UNDO_KEPT_SHOWN = 10
 
 
 @admin.register(Job)
@@ -26,16 +29,24 @@ class JobAdmin(ConsoleAdmin):
     list_select_related = ["owner"]
     search_fields = ["=id", "source_path", "owner__username"]
     show_full_result_count = False
-    actions = ["pause", "resume", "cancel", "retry_failed"]
+    actions = ["pause", "resume", "cancel", "retry_failed", "undo_export"]
     fieldsets = [
-        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure"]}),
+        (None, {"fields": ["kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "skipped_files", "failure"]}),
         ("Times", {"fields": ["created_at", "started_at", "completed_at", "duration", "last_progress_at"]}),
         ("Results", {"fields": ["file_list", "duplicate_groups"]}),
+        ("Export", {"fields": ["destination", "template", "export_options", "manifest", "undone_at"]}),
     ]
     readonly_fields = [
-        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "failure", "created_at",
+        "kind", "owner", "source_path", "status_badge", "progress", "file_progress", "errors", "skipped_files", "failure", "created_at",
         "started_at", "completed_at", "duration", "last_progress_at", "file_list", "duplicate_groups",
+        "destination", "template", "export_options", "manifest", "undone_at",
     ]  # fmt: skip
+
+    def get_fieldsets(self, request, obj=None):
+        # An import has no export settings, an export no files or duplicate groups of its own.
+        fieldsets = super().get_fieldsets(request, obj)
+        unwanted = "Results" if obj is not None and obj.kind == Job.Kind.EXPORT else "Export"
+        return [fieldset for fieldset in fieldsets if fieldset[0] != unwanted]
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job):
@@ -52,6 +63,11 @@ class JobAdmin(ConsoleAdmin):
     @admin.display(description="errors", ordering="error_count")
     def errors(self, job):
         return job.error_count
+
+    @admin.display(description="skipped")
+    def skipped_files(self, job):
+        """What a folder import found and does not import, by extension."""
+        return f"{job.skipped_count} ({job.skipped_summary})" if job.skipped_count else "none"
 
     @admin.display(description="created", ordering="created_at")
     def created(self, job):
@@ -78,7 +94,32 @@ class JobAdmin(ConsoleAdmin):
         noun = "group" if groups == 1 else "groups"
         return format_html('<a href="{}?job={}">{} {} with files of this job</a>', url, job.pk, groups, noun)
 
+    @admin.display(description="options")
+    def export_options(self, job):
+        options = [("dry run", job.dry_run), ("hard links", job.link), ("capture time written", job.write_metadata)]
+        return ", ".join(f"{name}: {'yes' if on else 'no'}" for name, on in options)
+
+    @admin.display(description="manifest")
+    def manifest(self, job):
+        url = reverse("api-job-manifest", args=[job.pk])
+        return format_html('<a href="{}?format=csv">Download the manifest (CSV)</a>', url)
+
     # --- actions -------------------------------------------------------------------------------
+
+    @admin.action(description="Undo the selected exports", permissions=["change"])
+    def undo_export(self, request, queryset):
+        for job in queryset:
+            try:
+                report = export.undo_export(job=job)
+            except export.ExportRefused as refused:
+                self.message_user(request, f"Job {job.pk}: {refused}", messages.WARNING)
+                continue
+            self.message_user(request, f"Export {job.pk}: {len(report.removed)} files removed.", messages.SUCCESS)
+            for kept in report.kept[:UNDO_KEPT_SHOWN]:
+                self.message_user(request, f"Export {job.pk} kept {kept['destination']}: {kept['reason']}.", messages.WARNING)
+            if len(report.kept) > UNDO_KEPT_SHOWN:
+                more = len(report.kept) - UNDO_KEPT_SHOWN
+                self.message_user(request, f"Export {job.pk} kept {more} more files.", messages.WARNING)
 
     @admin.action(description="Pause the selected jobs", permissions=["change"])
     def pause(self, request, queryset):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0008_capture_time_changes'),
+        ('jobs', '0009_export'),
     ]
 
     operations = [

@@ -13,6 +13,7 @@ from jobs.pipeline.errors import MediaError
 from jobs.pipeline.hashing import sha256_of
 from jobs.pipeline.images import open_photo
 from jobs.pipeline.perceptual import MAKE, MODEL, camera_name, fingerprint, shot_identity
+from jobs.pipeline.raw import open_raw
 from jobs.pipeline.salvage import salvaged_metadata
 from jobs.pipeline.thumbnails import render_thumbnail
 from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
@@ -67,7 +68,7 @@ def analyse(
     try:
         if size == 0:
             raise MediaError("The file is empty")
-        media_type = formats.sniff(formats.read_header(path))
+        media_type = formats.sniff(formats.read_header(path), name)
         if media_type is None:
             raise MediaError(f"Not a photo or video we import: its content is none of {formats.ALLOWED_NAMES}")
         result.mime_type = media_type.mime_type
@@ -80,8 +81,13 @@ def analyse(
             result.camera = camera_name(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))
             clues["video_tags"] = {**clues["video_tags"], **video.tags}
             image = video.poster
+        elif media_type is formats.HEIF_SEQUENCE:
+            # Its first picture, read from the track as a video's first frame is.
+            sequence = probe_video(path)
+            result.width, result.height = sequence.width, sequence.height
+            image = sequence.poster
         else:
-            photo = open_photo(path)
+            photo = open_raw(path, media_type) if media_type.is_raw else open_photo(path)
             result.width, result.height = photo.width, photo.height
             result.camera = camera_name(photo.exif.get(MAKE), photo.exif.get(MODEL))
             result.shot = shot_identity(photo.exif) or ""

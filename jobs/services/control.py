@@ -10,7 +10,7 @@ from django_q.models import OrmQ
 
 from jobs.models import File, Job
 from jobs.services.imports import enqueue_job
-from jobs.services.processing import finish_job_if_done
+from jobs.services.processing import finish_job_if_done, work_for
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def retry_failed_files(*, job: Job) -> int:
         if not taken:
             job.refresh_from_db()
             raise ActionRefused(job, "retry")
-        failed = File.objects.filter(job=job, status=File.Status.FAILED)
+        failed = work_for(job.kind).model.objects.filter(job=job, status=File.Status.FAILED)
         count = failed.update(status=File.Status.PENDING, error="", attempts=0, claimed_by="", processed_at=None)
         if count:
             Job.objects.filter(id=job.id).update(

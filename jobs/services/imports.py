@@ -1,25 +1,38 @@
 """Creating import jobs and putting their files on the queue."""
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
 from jobs.batching import batched
-from jobs.folders import media_files
+from jobs.folders import media_files, skipped_summary
 from jobs.models import File, Job
-from jobs.services.processing import finish_job_if_done, queue_batch
+from jobs.pipeline import formats
+from jobs.services.processing import finish_job_if_done, queue_batch, work_for
 
 BULK_CREATE_SIZE = 1000
 
 
 class ImportRefused(Exception):
     """The import cannot start; the message says why in words a person can act on."""
+
+
+class NothingToImport(ImportRefused):
+    """A folder without a single photo or video we import; `skipped` names what it holds instead."""
+
+    def __init__(self, path: Path, skipped: dict[str, int]):
+        self.skipped = skipped
+        holds = f" Skipped {sum(skipped.values())} files ({skipped_summary(skipped)})." if skipped else ""
+        super().__init__(
+            f"Nothing to import in {path}: it holds no photo or video of a type we import "
+            f"({formats.ALLOWED_NAMES}).{holds}"
+        )
 
 
 @dataclass(frozen=True)
@@ -42,12 +55,18 @@ def create_path_job(*, path: Path, owner=None, enqueue: bool = True) -> Job:
         raise ImportRefused(f"No such folder: {path}") from None
     if not root.is_dir():
         raise ImportRefused(f"Not a folder: {path}")
+    skipped = Counter()
     with transaction.atomic():
         job = Job.objects.create(kind=Job.Kind.PATH, source_path=str(root), owner=owner)
         files = (
-            File(job=job, original_name=p.name, path=str(p), folder=folder) for p, folder in media_files(root)
+            File(job=job, original_name=p.name, path=str(p), folder=folder)
+            for p, folder in media_files(root, skipped)
         )
         _record_files(job, files, enqueue=enqueue)
+        if not job.progress_total:
+            raise NothingToImport(path, dict(skipped))  # inside the transaction: no empty job is kept
+        job.skipped_count, job.skipped = skipped.total(), dict(skipped)
+        job.save(update_fields=["skipped_count", "skipped"])
     return job
 
 
@@ -101,10 +120,12 @@ def _record_files(job: Job, files: Iterable[File], *, enqueue: bool) -> None:
 
 
 def enqueue_job(job: Job, *, from_id: int = 0) -> int:
-    """Queue the job's unfinished files (with ids from `from_id` on) in batches; returns how many
-    batches. A job with nothing left to do is completed at once."""
+    """Queue the job's unfinished units of work (an import's files, an export's entries), with ids
+    from `from_id` on, in batches; returns how many batches. A job with nothing left to do is
+    completed at once."""
+    work = work_for(job.kind)
     ids = (
-        File.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
+        work.model.objects.filter(job=job, status__in=File.UNFINISHED, id__gte=from_id)
         .order_by("id")
         .values_list("id", flat=True)
         .iterator(chunk_size=5000)
@@ -114,7 +135,7 @@ def enqueue_job(job: Job, *, from_id: int = 0) -> int:
     enqueued = uuid.uuid4().hex[:12]
     count = 0
     with transaction.atomic():
-        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
+        for batch in batched(ids, work.units_per_batch):
             queue_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=f"{enqueued}-{batch[0]}")
             count += 1
     if count == 0:

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { $, $$, tablist } from "./dom.js";
+import { ExportPanel } from "./export.js";
 import { JobView, isFinished, updateHistory } from "./job.js";
 import { setUpPreview } from "./preview.js";
 import { Results } from "./results.js";
@@ -25,7 +26,9 @@ const jobView = new JobView(config, {
     document.title = `Job ${job.id} · ${job.status} · mediaimport`;
     // Results are (re)loaded when there is something stable to show: the job ended or paused.
     const settled = isFinished(job) || job.status === "paused";
-    if (settled && (!previous || previous.status !== job.status)) results.show(job);
+    // An export's results are its manifest, offered for download on the job's card.
+    if (job.job_type === "export") results.hide();
+    else if (settled && (!previous || previous.status !== job.status)) results.show(job);
   },
 });
 
@@ -126,6 +129,10 @@ if (importTabs) {
     }
   });
 }
+
+// --- export -------------------------------------------------------------------------------------
+
+if ($("#export")) new ExportPanel({ onJob: (id) => openJob(id) });
 
 // --- the job the page opened with ---------------------------------------------------------------
 

@@ -13,6 +13,14 @@ export function bytes(n) {
   return `${n >= 100 || unit === 0 ? Math.round(n) : n.toFixed(1)} ${UNITS[unit]}`;
 }
 
+// {".psd": 3, ".txt": 1} as ".psd 3, .txt 1", the most frequent first (as import_path prints it).
+export function skipped(byExtension) {
+  return Object.entries(byExtension || {})
+    .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
+    .map(([extension, n]) => `${extension} ${n.toLocaleString()}`)
+    .join(", ");
+}
+
 export function duration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return "–";
   if (seconds < 1) return "a moment";

@@ -9,7 +9,7 @@ const POLL_MS = 1000;
 // The rate is measured over this much recent time: long enough to smooth batch-sized steps.
 const RATE_WINDOW_MS = 20000;
 
-const KINDS = { upload: "Upload", path: "Server folder" };
+const KINDS = { upload: "Upload", path: "Server folder", export: "Export" };
 
 // Files per second over the whole run, for a job that is over.
 function averageRate(job) {
@@ -85,8 +85,16 @@ export class JobView {
     $("#job-files").textContent = `${job.progress_current.toLocaleString()} / ${job.progress_total.toLocaleString()}`;
     $("#job-errors").textContent = job.error_count.toLocaleString();
     $("#job-errors").classList.toggle("bad", job.error_count > 0);
+    const skipped = $("#job-skipped");
+    skipped.hidden = !job.skipped_count;
+    skipped.textContent = job.skipped_count
+      ? `Skipped ${job.skipped_count.toLocaleString()} files that are not photos or videos we import: ${format.skipped(job.skipped)}`
+      : "";
     const rate = isFinished(job) ? averageRate(job) : this.rate();
     $("#job-rate").textContent = rate ? `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} files/s` : "–";
+    const manifest = $("#job-manifest");
+    manifest.hidden = job.job_type !== "export";
+    manifest.firstElementChild.href = `/api/jobs/${job.id}/manifest?format=csv`;
     const recent = this.rate();
     $("#job-eta").textContent =
       job.status === "completed" ? "Done" : recent ? format.duration((job.progress_total - job.progress_current) / recent) : "–";

@@ -3,18 +3,17 @@ import time
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from tqdm import tqdm
 
 from jobs.batching import batched
-from jobs.models import File, Job
+from jobs.models import Job
 from jobs.services import liveness
 from jobs.services.duplicates import refresh_duplicate_groups
 from jobs.services.imports import ImportRefused, create_path_job
-from jobs.services.processing import finish_job_if_done, process_batch
+from jobs.services.processing import finish_job_if_done, process_batch, work_for
 
 # Following a job is one indexed read per poll; a short poll keeps the command from adding most
 # of a poll's length to the end of every import.
@@ -46,24 +45,38 @@ class Command(BaseCommand):
             job = create_path_job(path=Path(path).expanduser().absolute(), owner=owner, enqueue=not sync)
         except ImportRefused as e:
             raise CommandError(str(e)) from None
+        self.run_job(job, sync=sync, no_wait=no_wait, verbosity=verbosity)
+
+    def run_job(self, job, *, sync, no_wait, verbosity, unit="file"):
+        """Print the job's id, then process or follow it with a progress bar until it ends; the
+        exit status says how it ended. `manage.py export` follows its jobs the same way."""
         self.stdout.write(f"job {job.id}")
         self.stdout.flush()
         if no_wait:
+            self.stdout.write(self._taken(job))
             return
         show = verbosity > 0
-        with tqdm(total=job.progress_total, unit="file", disable=not show, dynamic_ncols=True) as bar:
+        with tqdm(total=job.progress_total, unit=unit, disable=not show, dynamic_ncols=True) as bar:
             if sync:
                 self._process_here(job, bar)
             else:
                 self._follow(job, bar)
         job.refresh_from_db()
         self.stdout.write(
-            f"{job.status}: {job.progress_current} of {job.progress_total} files, {job.error_count} with errors"
+            f"{job.status}: {job.progress_current} of {job.progress_total} {unit}s, {job.error_count} with errors"
         )
+        self.stdout.write(self._taken(job))
         if job.status == Job.Status.FAILED:
             raise CommandError(f"Job {job.id} failed: {job.failure}", returncode=1)
         if job.status == Job.Status.CANCELLED:
             raise CommandError(f"Job {job.id} was cancelled", returncode=2)
+
+    @staticmethod
+    def _taken(job) -> str:
+        """'imported 374, skipped 4 (.psd 3, .txt 1)': what the folder held beside its photos and
+        videos is never left out in silence."""
+        left_out = f" ({job.skipped_summary})" if job.skipped else ""
+        return f"imported {job.progress_total}, skipped {job.skipped_count}{left_out}"
 
     def _owner(self, username):
         if not username:
@@ -95,14 +108,16 @@ class Command(BaseCommand):
         # Read whole, not through a cursor kept open across the batches: queueing the regrouping
         # task when the job completes closes the database connection (django-q2 does, outside a
         # transaction). 100,000 ids are a few megabytes.
-        ids = list(File.objects.filter(job=job).order_by("id").values_list("id", flat=True))
+        work = work_for(job.kind)
+        ids = list(work.model.objects.filter(job=job).order_by("id").values_list("id", flat=True))
         token = uuid.uuid4().hex[:12]
-        for batch in batched(ids, settings.MEDIAIMPORT_BATCH_SIZE):
+        for batch in batched(ids, work.units_per_batch):
             process_batch(job_id=job.id, first_id=batch[0], last_id=batch[-1], token=token)
             self._show(job, bar)
         finish_job_if_done(job.id)
-        # With no cluster running, the library's duplicate groups are brought up to date here.
-        refresh_duplicate_groups(job=job)
+        if job.kind != Job.Kind.EXPORT:
+            # With no cluster running, the library's duplicate groups are brought up to date here.
+            refresh_duplicate_groups(job=job)
 
     def _follow(self, job, bar):
         hint_at = time.monotonic() + NO_WORKER_SECONDS

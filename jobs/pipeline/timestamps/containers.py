@@ -7,7 +7,8 @@ the epoch wrong, which moves every video of before 1970 into 2024-2040.
 FFmpeg drops three records that cameras and phones write and exiftool reads:
 - MP4/MOV `moov/udta/date` (Android and FLIR phones: the recording's start with its offset);
 - AVCHD (.mts/.m2ts) H.264 "MDPM" user data (the camcorder's clock with its offset);
-- Matroska `Info/DateUTC`, when FFmpeg cannot open the file at all.
+- Matroska `Info/DateUTC`, when FFmpeg cannot open the file at all;
+- ASF (.wmv) File Properties `CreationDate`, which FFmpeg's default ASF reader does not show.
 Each parser reads a few boxes or the first megabytes and stops; none decodes anything."""
 
 import os
@@ -29,6 +30,8 @@ def container_tags(path: Path) -> dict[str, str]:
                 return _mp4_tags(f)
             if head[:4] == b"\x1a\x45\xdf\xa3":
                 return _matroska_tags(head)
+            if head[:16] == ASF_HEADER:
+                return _asf_tags(head)
             if _packet_layout(head):
                 return _avchd_tags(head + f.read(TRANSPORT_STREAM_HEAD - len(head)))
     except (OSError, ValueError, IndexError, OverflowError, struct.error):
@@ -44,14 +47,14 @@ MP4_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"
 
 def _mp4_tags(f) -> dict[str, str]:
     size = os.fstat(f.fileno()).st_size
-    moov = _find_box(f, 0, size, b"moov")
+    moov = find_box(f, 0, size, b"moov")
     if not moov:
         return {}
     tags = {}
     if seconds := _header_time(f, moov):
         tags["mp4:header_seconds"] = str(seconds)
-    udta = _find_box(f, *moov, b"udta")
-    date = udta and _find_box(f, *udta, b"date")
+    udta = find_box(f, *moov, b"udta")
+    date = udta and find_box(f, *udta, b"date")
     if date and date[1] - date[0] <= 64:
         f.seek(date[0])
         if text := f.read(date[1] - date[0]).decode("latin-1").strip("\x00 "):
@@ -62,9 +65,9 @@ def _mp4_tags(f) -> dict[str, str]:
 def _header_time(f, moov: tuple[int, int]) -> int:
     """The movie header's creation time as it is stored: seconds since 1904-01-01 UTC (ISO/IEC
     14496-12), from mvhd, else from the first track's tkhd or mdhd; 0 when none is set."""
-    trak = _find_box(f, *moov, b"trak")
-    mdia = trak and _find_box(f, *trak, b"mdia")
-    for box in (_find_box(f, *moov, b"mvhd"), trak and _find_box(f, *trak, b"tkhd"), mdia and _find_box(f, *mdia, b"mdhd")):
+    trak = find_box(f, *moov, b"trak")
+    mdia = trak and find_box(f, *trak, b"mdia")
+    for box in (find_box(f, *moov, b"mvhd"), trak and find_box(f, *trak, b"tkhd"), mdia and find_box(f, *mdia, b"mdhd")):
         if not box or box[1] - box[0] < 12:
             continue
         f.seek(box[0])
@@ -76,7 +79,7 @@ def _header_time(f, moov: tuple[int, int]) -> int:
     return 0
 
 
-def _find_box(f, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+def find_box(f, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
     """(payload start, payload end) of the first box of this kind between start and end."""
     position = start
     for _ in range(MAX_BOXES):
@@ -147,6 +150,32 @@ def _vint(data: bytes, position: int, *, keep_marker: bool) -> tuple[int, int]:
     for byte in data[position + 1 : position + length]:
         value = value << 8 | byte
     return value, length
+
+
+# ASF (Windows Media) -----------------------------------------------------------------------------
+
+ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+ASF_FILE_PROPERTIES = bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
+FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+
+
+def _asf_tags(head: bytes) -> dict[str, str]:
+    """The File Properties object's CreationDate: 100-nanosecond steps since 1601 in UTC, after
+    the object's GUID and size, the file's own GUID and its size. Zero means "not recorded"."""
+    position = 30  # the Header object's GUID, size, object count and two reserved bytes
+    while position + 24 <= len(head):
+        guid = head[position : position + 16]
+        size = int.from_bytes(head[position + 16 : position + 24], "little")
+        if guid == ASF_FILE_PROPERTIES:
+            ticks = int.from_bytes(head[position + 48 : position + 56], "little")
+            if not ticks:
+                return {}
+            value = FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+            return {"creation_time": value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        if size < 24:
+            return {}
+        position += size
+    return {}
 
 
 # AVCHD (MPEG transport stream with H.264) --------------------------------------------------------

@@ -43,12 +43,23 @@ def sidecar_readings(path: Path) -> list[Reading]:
     if listing is None or not listing.names:
         return []
     readings = []
-    for candidate in (f"{path.name}.xmp", f"{os.path.splitext(path.name)[0]}.xmp"):
-        if found := listing.find(candidate):
-            readings += _xmp_sidecar(path.parent / found)
-            break
+    if found := _xmp_sidecar_in(listing, path):
+        readings += _xmp_sidecar(found)
     readings += _takeout_sidecar(path.parent, path.name, listing)
     return readings
+
+
+def xmp_sidecar_of(path: Path) -> Path | None:
+    """The XMP sidecar next to a file (`IMG_1.jpg.xmp` or `IMG_1.xmp`, in any case), if any."""
+    listing = _listing(path.parent)
+    return _xmp_sidecar_in(listing, path) if listing is not None and listing.names else None
+
+
+def _xmp_sidecar_in(listing: "_Listing", path: Path) -> Path | None:
+    for candidate in (f"{path.name}.xmp", f"{os.path.splitext(path.name)[0]}.xmp"):
+        if found := listing.find(candidate):
+            return path.parent / found
+    return None
 
 
 def same_second(path: Path, modified: datetime) -> int:
