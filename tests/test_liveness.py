@@ -109,3 +109,31 @@ def test_the_pid_namespace_and_boot_are_part_of_the_machine():
     machine = liveness.this_machine()
     assert machine.startswith(f"{os.uname().nodename}/")
     assert liveness.process_started(os.getpid()) == liveness.process_started(os.getpid()) is not None
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """This process as a registered cluster's pusher."""
+    cluster = cluster_row()
+    monkeypatch.setattr(liveness, "_cluster_id", cluster.id)
+    return cluster
+
+
+def test_a_task_is_handed_out_with_its_lease_or_not_at_all(registered, monkeypatch):
+    waiting = OrmQ.objects.create(key="mediaimport", payload="task", lock=timezone.now() - timedelta(seconds=1))
+    broker = liveness.LeasingBroker(list_key="mediaimport")
+
+    # The pusher dies (here: fails) between taking the task and writing its lease: the task must
+    # stay free for the next cluster, not locked for `retry` with no lease to release it by.
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(TaskLease.objects, "update_or_create", dies)
+        with pytest.raises(KeyboardInterrupt):
+            broker.dequeue()
+    assert OrmQ.objects.get(id=waiting.id).lock == waiting.lock and not TaskLease.objects.exists()
+
+    assert broker.dequeue() == [(waiting.id, "task")]
+    lease = TaskLease.objects.get(task=waiting.id)
+    assert lease.cluster == registered and lease.lock == OrmQ.objects.get(id=waiting.id).lock > timezone.now()

@@ -26,6 +26,7 @@ import signal
 import socket
 from datetime import timedelta
 from functools import cache
+from time import sleep
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
@@ -33,6 +34,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 from django_q.brokers.orm import ORM
+from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signals import post_execute_in_worker, pre_execute
 
@@ -224,21 +226,27 @@ class LeasingBroker(ORM):
     """django-q2's ORM broker (Q_CLUSTER["broker_class"]) that leases the tasks it hands out to
     the cluster it runs in, and ends the lease when the task's result is acknowledged."""
 
-    def timeout(self, task):
-        lock = super().timeout(task)
-        self._locks[task.pk] = lock  # the hand-out's own lock, for the lease
-        return lock
-
     def dequeue(self):
-        self._locks = {}
-        taken = super().dequeue()
-        if taken and _cluster_id is not None:
-            TaskLease.objects.bulk_create(
-                [TaskLease(task=pk, lock=self._locks[pk], cluster_id=_cluster_id) for pk, _ in taken],
-                update_conflicts=True,
-                unique_fields=["task"],
-                update_fields=["lock", "cluster", "worker_pid", "worker_started"],
-            )
+        if _cluster_id is None:
+            return super().dequeue()
+        tasks = self.get_connection().filter(key=self.list_key, lock__lt=timezone.now())[: Conf.BULK]
+        if not tasks:
+            sleep(Conf.POLL)  # as django-q2's own broker spares the CPU on an empty queue
+            return None
+        taken = []
+        for task in tasks:
+            lock = self.timeout(task)
+            # The hand-out and its lease in one transaction: a cluster killed between the two
+            # would hold a task that no lease names, and it would come back only after `retry`
+            # (seen under load, where the gap between the two statements widens).
+            with transaction.atomic(using=Conf.ORM):
+                if not OrmQ.objects.using(Conf.ORM).filter(id=task.id, lock=task.lock).update(lock=lock):
+                    continue  # another cluster was faster
+                TaskLease.objects.update_or_create(
+                    task=task.pk,
+                    defaults={"lock": lock, "cluster_id": _cluster_id, "worker_pid": None, "worker_started": None},
+                )
+            taken.append((task.pk, task.payload))
         return taken
 
     def delete(self, task_id):
