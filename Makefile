@@ -26,13 +26,15 @@ setup: $(INSTALLED) compile exiftool
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 
-# The web server and the cluster together; Ctrl-C (or either one ending) stops both.
+# The web server and the cluster together; Ctrl-C (or either one ending) stops both, within ten
+# seconds: the cluster puts what its batches had left back on the queue, and the web server gives
+# requests in flight three seconds (mediaimport/gunicorn.conf.py; an upload cut off stores nothing).
 run: setup
-	@echo "mediaimport at http://$(HOST):$(PORT)/"
-	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	@echo "mediaimport at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT; trap 'exit 0' INT TERM; \
 	$(PY) manage.py qcluster & \
-	$(VENV)/bin/gunicorn mediaimport.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 300 \
-		--access-logfile - & \
+	$(VENV)/bin/gunicorn mediaimport.wsgi -c mediaimport/gunicorn.conf.py --bind $(HOST):$(PORT) \
+		--workers 2 --threads 4 --timeout 300 --graceful-timeout 5 --access-logfile - & \
 	wait -n
 
 # Debian packages, installed once when their command is missing: exiftool (libimage-exiftool-perl)
@@ -52,9 +54,11 @@ test: $(INSTALLED) exiftool browser
 
 # The integration tests against a throwaway PostgreSQL server (installed with apt-get when
 # missing, run as an unprivileged user in a temporary folder, removed afterwards), including two
-# clusters sharing one job. Needs root or sudo the first time, to install PostgreSQL.
+# clusters sharing one job, and two of which one is killed. Needs root or sudo the first time, to
+# install PostgreSQL.
 POSTGRES_TESTS ?= tests/test_postgres.py tests/test_cluster.py tests/test_import_path.py \
 	tests/test_processing_claims.py tests/test_remote_storage.py tests/test_corrections.py tests/test_review.py \
+	tests/test_liveness.py tests/test_crash_safety.py \
 	$(wildcard tests/test_api*.py tests/test_control*.py tests/test_uploads.py)
 test-postgres: $(INSTALLED)
 	scripts/with-postgres $(PY) -m pytest $(POSTGRES_TESTS)

@@ -92,7 +92,12 @@ def upload(request):
         return _too_large(limit)
     guard = uploads.UploadGuard(request, limit=limit)
     request.upload_handlers = [guard, TemporaryFileUploadHandler(request)]
+    body = uploads.watched_body(request)
     try:
+        if body is not None:
+            # Parsed as Django would, through the watch; the request keeps the result as its own
+            # POST and FILES (as Django REST framework does), which it closes when it ends.
+            request._post, request._files = request.parse_file_upload(request.META, body)
         files = request.FILES.getlist("files")
     except TooManyFilesSent:
         most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
@@ -115,8 +120,8 @@ def upload(request):
         return error(507, f"The server's disk is full ({e.strerror}); nothing of the upload was kept.")
     if guard.exceeded:
         return _too_large(limit)
-    if guard.interrupted:
-        return error(400, "The upload was cut off in the middle of a file; nothing of it was kept. Send it again.")
+    if guard.interrupted or (body is not None and body.cut):
+        return error(400, "The upload was cut off before it all arrived; nothing of it was kept. Send it again.")
     return _receive_upload(request, files)
 
 
@@ -237,17 +242,15 @@ def job_files(request, job: Job):
         # Each group is paged on its own: page N holds the N-th slice of every group, so the page
         # never loads more than 4 x per_page files however large the job.
         counts = selectors.confidence_counts(job)
-        shown = [confidence] if confidence else Confidence.values
+        shown = [confidence] if confidence else [*Confidence.values, selectors.PENDING]
         groups = {
             c: [
                 file_dict(f, job=job)
-                for f in selectors.job_files(job, confidence=c, status=status, needs_review=needs_review, sort=sort)[
-                    start : start + per_page
-                ]
+                for f in _group_files(job, c, status=status, needs_review=needs_review, sort=sort)[start : start + per_page]
             ]
             if c in shown
             else []
-            for c in Confidence.values
+            for c in counts
         }
         paging = _page_info(page, per_page, max(counts[c] for c in shown))
         paging["total"] = sum(counts[c] for c in shown)
@@ -256,6 +259,13 @@ def job_files(request, job: Job):
     total = files.count()
     page_files = [file_dict(f, job=job) for f in files[start : start + per_page]]
     return JsonResponse({"files": page_files, **_page_info(page, per_page, total)})
+
+
+def _group_files(job: Job, group: str, **filters):
+    """One group of the grouped listing: a confidence, or the files not processed yet."""
+    if group == selectors.PENDING:
+        return selectors.job_files(job, pending=True, **filters)
+    return selectors.job_files(job, confidence=group, **filters)
 
 
 @api_view("GET")

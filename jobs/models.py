@@ -371,6 +371,36 @@ class DuplicateMember(models.Model):
         constraints = [models.UniqueConstraint(fields=["group", "file"], name="duplicate_member_unique")]
 
 
+class ClusterProcess(models.Model):
+    """A running `manage.py qcluster`: the machine and process it is, and when it last said it
+    lives. The tasks it takes from the queue are leased to it (TaskLease)."""
+
+    machine = models.CharField(max_length=200, help_text="Host name, boot and process namespace: where its pid means it.")
+    pid = models.PositiveIntegerField(help_text="The qcluster process.")
+    process_started = models.BigIntegerField(help_text="The kernel's start time of that pid, so a reused pid is not taken for it.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(help_text="Its last heartbeat.")
+
+    def __str__(self):
+        return f"cluster {self.pid} on {self.machine.split('/')[0]}"
+
+
+class TaskLease(models.Model):
+    """A queued task in the hands of a cluster, from the moment its pusher takes it until its
+    result is acknowledged. When the cluster, or the worker running the task, is gone, the
+    task's lock is released and the next cluster to poll takes it, instead of waiting for the
+    queue's `retry`."""
+
+    task = models.BigIntegerField(unique=True, help_text="The django-q2 queue row (OrmQ id).")
+    lock = models.DateTimeField(help_text="The lock the broker set when it handed the task out: this hand-out.")
+    cluster = models.ForeignKey(ClusterProcess, on_delete=models.CASCADE, related_name="leases")
+    worker_pid = models.PositiveIntegerField(null=True, blank=True, help_text="The worker running it; empty while it waits.")
+    worker_started = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"task {self.task} leased to {self.cluster}"
+
+
 class CorrectionAction(models.TextChoices):
     SET = "set", "Set"
     SHIFT = "shift_seconds", "Shift"

@@ -27,6 +27,9 @@ LISTED_FIELDS = (
 )  # fmt: skip
 
 
+# The group of files not processed yet (waiting, or in a worker's hands): they have no confidence
+# yet, not confidence "none", which says a file was read and told no date.
+PENDING = "pending"
 # A file needs a person's look when its capture time is a guess, missing, or contradicted.
 NEEDS_REVIEW = Q(status=File.Status.DONE) & (
     Q(confidence__in=[Confidence.LOW, Confidence.NONE]) | Q(capture_conflict=True)
@@ -43,17 +46,21 @@ def job_files(
     *,
     confidence: str | None = None,
     status: str | None = None,
+    pending: bool = False,
     needs_review: bool = False,
     sort: str = "id",
 ) -> QuerySet:
     """The job's files as rows of LISTED_FIELDS, in a stable order (id, or capture time),
-    optionally of one confidence or one processing status, or only those that need review; the
-    (job, confidence, id) and (job, status) indexes serve them."""
+    optionally of one confidence (processed files only), one processing status, only those not
+    processed yet, or only those that need review; the (job, confidence, id) and (job, status)
+    indexes serve them."""
     files = File.objects.filter(job=job).order_by(*SORTS[sort]).values(*LISTED_FIELDS)
     if confidence:
-        files = files.filter(confidence=confidence)
+        files = files.filter(confidence=confidence).exclude(status__in=File.UNFINISHED)
     if status:
         files = files.filter(status=status)
+    if pending:
+        files = files.filter(status__in=File.UNFINISHED)
     if needs_review:
         files = files.filter(NEEDS_REVIEW)
     return files
@@ -69,10 +76,12 @@ def listed_files(file_ids: list[int]) -> list[dict]:
 
 
 def confidence_counts(job: Job) -> dict[str, int]:
-    """How many of the job's files have each confidence, every confidence named."""
-    counts = dict.fromkeys(Confidence.values, 0)
-    rows = File.objects.filter(job=job).order_by().values_list("confidence").annotate(n=Count("id"))
-    counts.update(rows)
+    """How many of the job's processed files have each confidence, every confidence named, and
+    how many files are not processed yet (PENDING)."""
+    counts = dict.fromkeys([*Confidence.values, PENDING], 0)
+    rows = File.objects.filter(job=job).order_by().values_list("status", "confidence").annotate(n=Count("id"))
+    for status, confidence, n in rows:
+        counts[PENDING if status in File.UNFINISHED else confidence] += n
     return counts
 
 

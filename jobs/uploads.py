@@ -2,8 +2,9 @@
 content, and stored whole under names we make up.
 
 Django streams every uploaded file to a temporary file (FILE_UPLOAD_MAX_MEMORY_SIZE = 0) in the
-data dir; storing it is then a rename into place, so a file is stored whole or not at all, and an
-upload cut off half-way leaves nothing behind but Django's own temporary file, which it removes."""
+data dir; storing it is then a rename into place, so a file is stored whole or not at all. A
+request is stored whole or not at all too: one that did not arrive whole (WatchedBody) keeps
+nothing, not even the files that came before the cut, and Django removes its temporary files."""
 
 import errno
 import uuid
@@ -16,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils import timezone
+from django.utils.http import parse_header_parameters
 
 from jobs.pipeline import formats
 from jobs.services.imports import StoredUpload
@@ -57,6 +59,50 @@ class UploadGuard(FileUploadHandler):
 
     def upload_interrupted(self):
         self.interrupted = True
+
+
+class WatchedBody:
+    """A multipart request body as the parser reads it: counted, and watched for the closing
+    delimiter. Django's parser takes a body that just ends after some whole parts (the connection
+    dropped between two files, Stop pressed in the page) for a whole one, and would keep the
+    files before the cut; `cut` tells the two apart."""
+
+    def __init__(self, stream, *, length: int, boundary: str):
+        self.stream = stream
+        self.length = length
+        self.closing = f"--{boundary}--".encode()
+        self.received = 0
+        self.closed = False
+        self.tail = b""
+
+    def read(self, size=-1):
+        data = self.stream.read(size)
+        self.received += len(data)
+        if not self.closed:
+            # The delimiter may straddle two reads.
+            seen = self.tail + data
+            self.closed = self.closing in seen
+            self.tail = seen[1 - len(self.closing) :]
+        return data
+
+    @property
+    def cut(self) -> bool:
+        """Read from, and ended before the bytes it announced or without its closing delimiter."""
+        return self.received > 0 and (self.received < self.length or not self.closed)
+
+
+def watched_body(request) -> WatchedBody | None:
+    """The request's body to parse through a WatchedBody, or None when it is not a multipart body
+    with a boundary (Django's own parsing then says what is wrong with it)."""
+    content_type, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+    boundary = params.get("boundary", "")
+    if content_type != "multipart/form-data" or not boundary:
+        return None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    return WatchedBody(request, length=length, boundary=boundary)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ from jobs.models import Job
 from jobs.pipeline import formats
 
 HISTORY_PER_PAGE = 20
+# The page sends a selection in requests of at most this many files and bytes, far below the
+# server's limits: a request is stored whole or not at all, so Stop or a dropped connection loses
+# only the one on its way (a few seconds to a minute of sending at home-network speeds).
+UPLOAD_REQUEST_FILES = 200
+UPLOAD_REQUEST_BYTES = 256 * 1024**2
 
 
 @login_required
@@ -37,6 +42,8 @@ def home(request, job_id: int | None = None):
                 "jobId": job.id if job else None,
                 "uploadMaxFiles": settings.MEDIAIMPORT_UPLOAD_MAX_FILES,
                 "uploadMaxBytes": settings.MEDIAIMPORT_UPLOAD_MAX_BYTES,
+                "uploadRequestFiles": min(UPLOAD_REQUEST_FILES, settings.MEDIAIMPORT_UPLOAD_MAX_FILES),
+                "uploadRequestBytes": min(UPLOAD_REQUEST_BYTES, settings.MEDIAIMPORT_UPLOAD_MAX_BYTES),
                 "extensions": sorted(formats.EXTENSIONS),
                 # The job state machine, so that the page offers only the buttons the job allows.
                 "actions": {action: sorted(sources) for action, (sources, _) in Job.ACTIONS.items()},

@@ -177,8 +177,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2 * MEDIAIMPORT_UPLOAD_MAX_FILES + 100
 # - timeout: a task is one batch of MEDIAIMPORT_BATCH_SIZE files; even slow files (full HEVC
 #   decodes, video probes, which have their own time limit) finish far inside it.
 # - retry: the ORM broker hands a task out again once `retry` seconds pass without a result, so it
-#   must exceed `timeout` or a slow batch would run twice; a batch whose worker was killed comes
-#   back after it.
+#   must exceed `timeout` or a slow batch would run twice. A task whose cluster or worker is gone
+#   does not wait for it: broker_class leases every task to the cluster that takes it, and a lease
+#   whose holder is gone is handed out again at once (jobs/services/liveness.py).
 # - max_attempts: bounds tasks that fail by exception; per-file crash attempts are counted by
 #   jobs themselves, since django-q2 does not count a killed worker's attempts.
 # - ack_failures: a failed task leaves the queue instead of looping; the job's own state says
@@ -190,6 +191,7 @@ MEDIAIMPORT_TASK_TIMEOUT = env_int("MEDIAIMPORT_TASK_TIMEOUT", 600)
 Q_CLUSTER = {
     "name": "mediaimport",
     "orm": "default",
+    "broker_class": "jobs.services.liveness.LeasingBroker",
     "workers": env_int("MEDIAIMPORT_WORKERS", os.cpu_count() or 1),
     "timeout": MEDIAIMPORT_TASK_TIMEOUT,
     "retry": env_int("MEDIAIMPORT_TASK_RETRY", MEDIAIMPORT_TASK_TIMEOUT + 60),

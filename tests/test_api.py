@@ -30,7 +30,7 @@ def make_job(owner, *, files=(), status=Job.Status.PENDING, kind=Job.Kind.UPLOAD
     """A job with files given as (name, confidence) pairs, as if already processed."""
     job = Job.objects.create(owner=owner, kind=kind, status=status, progress_total=len(files))
     File.objects.bulk_create(
-        File(job=job, original_name=name, path=f"uploads/test/{job.id}-{i}.jpg", confidence=confidence)
+        File(job=job, original_name=name, path=f"uploads/test/{job.id}-{i}.jpg", confidence=confidence, status=File.Status.DONE)
         for i, (name, confidence) in enumerate(files)
     )
     return job
@@ -482,13 +482,34 @@ def test_files_grouped_by_confidence(alice, mixed):
     only_low = api.get(url, group_by="confidence", confidence="low").json()
 
     names = lambda answer: {c: [f["filename"] for f in files] for c, files in answer["groups"].items()}  # noqa: E731
-    assert names(first) == {"high": ["0.jpg", "2.jpg"], "medium": ["1.jpg", "5.jpg"], "low": ["3.jpg"], "none": ["4.jpg"]}
-    assert names(second) == {"high": ["6.jpg"], "medium": [], "low": [], "none": []}
-    assert first["counts"] == {"high": 3, "medium": 2, "low": 1, "none": 1}
+    assert names(first) == {
+        "high": ["0.jpg", "2.jpg"], "medium": ["1.jpg", "5.jpg"], "low": ["3.jpg"], "none": ["4.jpg"], "pending": []
+    }  # fmt: skip
+    assert names(second) == {"high": ["6.jpg"], "medium": [], "low": [], "none": [], "pending": []}
+    assert first["counts"] == {"high": 3, "medium": 2, "low": 1, "none": 1, "pending": 0}
     assert (first["total"], first["pages"]) == (7, 2)
-    assert names(only_low) == {"high": [], "medium": [], "low": ["3.jpg"], "none": []}
+    assert names(only_low) == {"high": [], "medium": [], "low": ["3.jpg"], "none": [], "pending": []}
     assert (only_low["total"], only_low["pages"]) == (1, 1)
-    assert set(first["groups"]) == set(Confidence.values)
+    assert set(first["groups"]) == {*Confidence.values, "pending"}
+
+
+def test_files_not_processed_yet_are_counted_apart_not_as_undated(alice, mixed):
+    """A paused or cancelled job's files that no worker reached have no confidence yet: they are
+    `pending`, not `none` (a file read and found to tell no date)."""
+    waiting = make_job(alice, files=[("w1.jpg", "none"), ("w2.jpg", "none")])
+    File.objects.filter(job=waiting).update(job=mixed, status=File.Status.PENDING)
+    File.objects.filter(job=mixed, original_name="w2.jpg").update(status=File.Status.PROCESSING)
+    api = Api(alice)
+    url = f"/api/jobs/{mixed.id}/files"
+
+    grouped = api.get(url, group_by="confidence").json()
+    undated = api.get(url, confidence="none").json()
+
+    assert grouped["counts"] == {"high": 3, "medium": 2, "low": 1, "none": 1, "pending": 2}
+    assert [f["filename"] for f in grouped["groups"]["none"]] == ["4.jpg"]
+    assert [(f["filename"], f["status"]) for f in grouped["groups"]["pending"]] == [("w1.jpg", "pending"), ("w2.jpg", "processing")]
+    assert grouped["total"] == 9
+    assert [f["filename"] for f in undated["files"]] == ["4.jpg"]
 
 
 # --- duplicates -------------------------------------------------------------------------------

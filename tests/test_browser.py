@@ -288,6 +288,34 @@ def test_a_selection_larger_than_one_request_goes_up_in_batches_of_one_job(page,
     assert page.url.endswith(f"/jobs/{first_job}/")
 
 
+def test_a_folder_upload_stopped_midway_keeps_what_was_sent_and_says_so(page, alice, media, settings):
+    settings.MEDIAIMPORT_UPLOAD_MAX_FILES = 2  # requests of two files: four for the folder
+    log_in(page, alice)
+    answers = []
+    page.on("response", lambda r: answers.append(r) if r.url.endswith("/api/upload") else None)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    # A slow home upload: each request takes a few seconds to go up.
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 400_000})
+
+    page.set_input_files("#folder-input", str(media[0].parent))
+    page.get_by_text("Stop sends no more").wait_for()  # the page says what Stop does
+    page.wait_for_function("document.querySelectorAll('#upload-files [data-state=done]').length >= 4")  # two answered
+    page.get_by_role("button", name="Stop").click()
+
+    title = page.locator("#upload-title", has_text="sent and imported")
+    title.wait_for()
+    screenshot(page, "upload-stopped")
+    job = Job.objects.get(owner=alice)
+    imported = job.files.count()
+    # What the answers said was stored is all there is: the request cut by Stop kept nothing.
+    assert all(a.status == 201 for a in answers)
+    assert imported == answers[-1].json()["file_count"] and 4 <= imported < 8
+    assert title.inner_text() == f"{imported} of 8 sent and imported; {8 - imported} not sent"
+    assert page.locator("#upload-files [data-state=done]").count() == imported
+    assert page.locator("#upload-files [data-state=stopped]").count() == 8 - imported
+
+
 def test_a_picked_folder_keeps_its_folder_names(page, alice, media):
     log_in(page, alice)
 
@@ -344,10 +372,30 @@ def test_a_larger_job_is_paused_resumed_and_cancelled_from_its_buttons(page, ali
     assert stopped < job.progress_total
     page.locator("#results").wait_for()
     screenshot(page, "paused")
+    # The files no worker reached are counted apart, not as "No date" (read afresh, the worker
+    # having stopped).
+    page.reload()
+    processed = File.objects.filter(job=job).exclude(status__in=File.UNFINISHED)
+    waiting = job.progress_total - processed.count()
+    page.locator("#rtab-pending .count", has_text=f"{waiting:,}").wait_for()
+    assert page.locator("#rtab-pending").is_visible()
+    undated = processed.filter(confidence=File.Confidence.NONE).count()
+    assert page.locator("#rtab-none .count").inner_text() == f"{undated:,}"
+    page.get_by_role("tab", name="Not processed").click()
+    page.locator("#results-grid .tile").first.wait_for()
+    tiles = page.locator("#results-grid .tile")
+    assert tiles.count() == tiles.filter(has_text="Not processed yet").count() > 0
 
     resume.click()
     page.locator("#job-status", has_text="Running").wait_for()
     wait_for(lambda: Job.objects.get(id=job.id).progress_current > stopped, message="progress after resuming")
+    questions = []
+    page.once("dialog", lambda dialog: questions.append(dialog.message) or dialog.dismiss())
+    cancel.click()
+    wait_for(lambda: questions, message="the question")
+    assert Job.objects.get(id=job.id).status == Job.Status.RUNNING  # said no: nothing happened
+    assert "processed so far stay imported" in questions[0] and "not processed yet will not be" in questions[0]
+    page.once("dialog", lambda dialog: dialog.accept())
     cancel.click()
 
     page.locator("#job-status", has_text="Cancelled").wait_for()

@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -17,21 +18,15 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from jobs.models import File, Job
+from jobs.models import ClusterProcess, File, Job, TaskLease
 from jobs.pipeline.video import probe_video
 from jobs.services.control import jobs_with_queued_batches, recover_stalled_jobs, retry_failed_files
 from jobs.services.imports import create_path_job
 from jobs.services.processing import Results, _claim, analyse_file, process_batch, start_job
-from tests.conftest import manage, wait_for
+from tests.conftest import wait_for
+from tests.importing import queue_path_job
 
 FINISHED = [File.Status.DONE, File.Status.FAILED]
-
-
-def queue_path_job(folder: Path, env: dict[str, str]) -> Job:
-    """`import_path --no-wait`: the job and its batches are on the queue, nothing has run."""
-    queued = manage("import_path", str(folder), "--no-wait", env=env, timeout=60)
-    assert queued.returncode == 0, queued.stderr
-    return Job.objects.get(id=int(re.fullmatch(r"job (\d+)", queued.stdout.splitlines()[0]).group(1)))
 
 
 def thumbnails_on_disk(job: Job) -> list[str]:
@@ -61,14 +56,30 @@ def big_folder(corpus, tmp_path):
     return root
 
 
+# The queue would hand a killed cluster's tasks out again only after `retry`, ten minutes here:
+# whatever comes back sooner came back through the leases (jobs/services/liveness.py). The time
+# limit leaves a batch of 12-MP HEICs room on a loaded machine: no batch here may time out.
+NO_RETRY_IN_TIME = {"MEDIAIMPORT_TASK_TIMEOUT": 300, "MEDIAIMPORT_TASK_RETRY": 600}
+
+
+def handed_out_again(log: str) -> set[int]:
+    """The queued tasks a cluster's log says it handed out again."""
+    return {int(task) for task in re.findall(r"Queued task (\d+) was in the hands of", log)}
+
+
+def held_by(cluster_id: int | None = None) -> dict[int, str]:
+    """The queued tasks leased (to this cluster), with the batch token of each."""
+    leases = TaskLease.objects.all() if cluster_id is None else TaskLease.objects.filter(cluster_id=cluster_id)
+    tasks = OrmQ.objects.filter(id__in=leases.values("task"))
+    return {row.id: row.task["args"][3] for row in tasks}
+
+
 @pytest.mark.cluster
-def test_a_cluster_killed_mid_job_finishes_it_after_a_restart_with_each_file_once(
-    big_folder, manifest, cluster, cluster_env
+def test_a_cluster_killed_mid_job_has_its_batches_handed_out_again_as_the_next_one_starts(
+    big_folder, manifest, cluster, cluster_env, capsys
 ):
     job = queue_path_job(big_folder, cluster_env)
-    # Redelivery of the killed cluster's tasks comes after `retry` seconds. The time limit leaves
-    # a batch of two 12-MP HEICs room on a loaded machine: no batch here may time out.
-    timing = {"MEDIAIMPORT_TASK_TIMEOUT": 15, "MEDIAIMPORT_TASK_RETRY": 16, "MEDIAIMPORT_BATCH_SIZE": 2}
+    timing = {**NO_RETRY_IN_TIME, "MEDIAIMPORT_BATCH_SIZE": 2}
 
     first = cluster(**timing)
     wait_for(lambda: Job.objects.get(id=job.id).progress_current >= 15, timeout=60, message="some files done")
@@ -77,17 +88,28 @@ def test_a_cluster_killed_mid_job_finishes_it_after_a_restart_with_each_file_onc
     at_kill = {f.id: f for f in job.files.all()}
     done_at_kill = {i: f.processed_at for i, f in at_kill.items() if f.status in FINISHED}
     in_flight = {i for i, f in at_kill.items() if f.status == File.Status.PROCESSING}
+    held = held_by()
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and 0 < len(done_at_kill) < job.progress_total, "killed too late"
     assert job.progress_current == len(done_at_kill)
+    assert in_flight and {f.claimed_by for i, f in at_kill.items() if i in in_flight} <= set(held.values())
+    # Locked for `retry` by the dead cluster, as django-q2 left them.
+    assert OrmQ.objects.filter(id__in=held, lock__gt=timezone.now() + timedelta(minutes=5)).count() == len(held)
 
+    started = time.monotonic()
     second = cluster(**timing)
-    wait_for(lambda: Job.objects.get(id=job.id).is_finished, timeout=120, message="the job to finish after restart")
+    wait_for(lambda: Job.objects.get(id=job.id).progress_current > len(done_at_kill), timeout=60, message="progress")
+    resumed = time.monotonic() - started
+    wait_for(lambda: Job.objects.get(id=job.id).is_finished, timeout=180, message="the job to finish after restart")
     # Tasks the killed cluster had finished but not yet acknowledged come back too: they must
     # find nothing to do.
     wait_for(lambda: not OrmQ.objects.exists(), timeout=60, message="the queue to empty")
     second.stop()
 
+    log = second.output()
+    # Handed out again as the second cluster started, before it ran: every task the dead one held.
+    assert handed_out_again(log) == set(held)
+    assert log.index("was in the hands of") < log.index("running.")
     assert_every_file_counted_once(job)
     files = {f.id: f for f in job.files.all()}
     assert {i: files[i].processed_at for i in done_at_kill} == done_at_kill  # not done again
@@ -99,6 +121,75 @@ def test_a_cluster_killed_mid_job_finishes_it_after_a_restart_with_each_file_onc
     assert failed == {
         Path(path).name for path, row in manifest.items() if path.startswith(("digicam/", "elodie/")) and row["decodes"] == "no"
     }
+    with capsys.disabled():
+        print(f"\nafter a kill -9 of the cluster: progress again {resumed:.1f} s after the next one was started")
+
+
+@pytest.mark.cluster
+def test_a_worker_killed_inside_a_live_cluster_has_its_batch_taken_up_by_that_cluster(
+    big_folder, cluster, cluster_env, capsys
+):
+    job = queue_path_job(big_folder, cluster_env)
+    running = cluster(**NO_RETRY_IN_TIME, MEDIAIMPORT_BATCH_SIZE=10)
+    lease = wait_for(
+        lambda: TaskLease.objects.filter(worker_pid__isnull=False).first(), timeout=60, message="a worker at a batch"
+    )
+    token = held_by()[lease.task]
+    wait_for(lambda: job.files.filter(claimed_by=token).exists(), timeout=30, message="the batch at its files")
+
+    os.kill(lease.worker_pid, signal.SIGKILL)
+    killed = time.monotonic()
+    # Taken up: the batch runs in another worker (or has already finished there).
+    wait_for(
+        lambda: not OrmQ.objects.filter(id=lease.task).exists()
+        or TaskLease.objects.filter(task=lease.task, worker_pid__isnull=False).exclude(worker_pid=lease.worker_pid).exists(),
+        timeout=60,
+        message="the dead worker's batch to run again",
+    )
+    taken_up = time.monotonic() - killed
+    wait_for(lambda: Job.objects.get(id=job.id).is_finished, timeout=180, message="the job to finish")
+    running.stop()
+
+    log = running.output()
+    assert "reincarnated worker" in log and handed_out_again(log) == {lease.task}
+    assert_every_file_counted_once(job)
+    # The file the worker died on is started once more under the same token; no other file is.
+    assert {f.attempts for f in job.files.exclude(claimed_by=token)} == {1}
+    assert max(f.attempts for f in job.files.filter(claimed_by=token)) == 2
+    with capsys.disabled():
+        print(f"\nafter a kill -9 of one worker: its batch running again {taken_up:.1f} s later")
+
+
+@pytest.mark.cluster
+def test_of_two_clusters_sharing_the_queue_the_live_one_takes_up_only_the_dead_ones_batches(
+    big_folder, cluster, cluster_env
+):
+    """Two clusters as on two machines sharing one database (make test-postgres runs it on
+    PostgreSQL): one is killed; the other hands out again what the dead one held, and nothing of
+    its own."""
+    job = queue_path_job(big_folder, cluster_env)
+    timing = {**NO_RETRY_IN_TIME, "MEDIAIMPORT_WORKERS": 1, "MEDIAIMPORT_BATCH_SIZE": 3}
+    doomed, survivor = cluster(**timing), cluster(**timing)
+
+    def both_at_work():
+        working = set(TaskLease.objects.filter(worker_pid__isnull=False).values_list("cluster__pid", flat=True))
+        return working >= {doomed.process.pid, survivor.process.pid}
+
+    wait_for(both_at_work, timeout=90, message="both clusters at a batch")
+    doomed_id = ClusterProcess.objects.get(pid=doomed.process.pid).id
+    doomed.kill()
+    held = held_by(doomed_id)
+    survivors = held_by(ClusterProcess.objects.get(pid=survivor.process.pid).id)
+    in_flight = {f.id for f in job.files.filter(status=File.Status.PROCESSING, claimed_by__in=held.values())}
+
+    wait_for(lambda: Job.objects.get(id=job.id).is_finished, timeout=240, message="the job to finish")
+    survivor.stop()
+
+    released = handed_out_again(survivor.output())
+    assert released == set(held) and not released & set(survivors)
+    assert_every_file_counted_once(job)
+    for file in job.files.all():
+        assert file.attempts == (2 if file.id in in_flight else 1), (file.original_name, file.attempts)
 
 
 @pytest.mark.cluster

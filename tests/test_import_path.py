@@ -3,7 +3,10 @@
 import hashlib
 import io
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from jobs.models import File, Job
 from jobs.pipeline.formats import by_name
 from jobs.selectors import exact_duplicate_groups, job_files
 from jobs.serializers import file_dict
-from tests.conftest import inherited_environ, manage
+from tests.conftest import ROOT, inherited_environ, manage
 
 
 def sha256(path: Path) -> str:
@@ -191,25 +194,6 @@ def test_sync_import_on_the_command_line_ends_with_its_summary_and_groups(corpus
     assert sorted(groups) == sorted([(sha256(folder / "copy.JPG"),), (sha256(folder / "another.JPG"),)])
 
 
-@pytest.mark.django_db
-def test_files_read_before_the_offset_flag_get_it_from_their_evidence(tmp_path):
-    """Migration 0004's data step, on the current models."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    job = Job.objects.create(kind=Job.Kind.PATH, status=Job.Status.COMPLETED)
-    taken = {"captured_at": "2020-06-01T08:41:00Z", "capture_precision": "second", "status": File.Status.DONE}
-
-    def made(name, source, note):
-        evidence = [{"source": source, "raw": "…", "value": "…", "accepted": True, "note": note}]
-        return File.objects.create(job=job, original_name=name, path=f"/{name}", capture_source=source, capture_evidence=evidence, **taken)
-
-    plain = made("plain.jpg", "exif:DateTimeOriginal", "offset unknown: read in Europe/Paris")
-    dated = made("IMG-20200601-WA0001.jpg", "filename", "date only")
-    told = made("told.jpg", "exif:DateTimeOriginal", "")
-
-    import_module("jobs.migrations.0004_capture_offset_known").read_from_the_evidence(apps, None)
-
-    flags = {f.original_name: (f.capture_offset_known, f.capture_precision) for f in File.objects.all()}
-    assert flags == {plain.original_name: (False, "second"), dated.original_name: (False, "day"), told.original_name: (True, "second")}
+from jobs.selectors import exact_duplicate_groups, job_files
+from jobs.serializers import file_dict
+from tests.conftest import ROOT, inherited_environ, manage

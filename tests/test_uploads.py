@@ -5,12 +5,16 @@ import hashlib
 import io
 import resource
 import signal
+import socket
 import struct
+import subprocess
+import sys
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http.multipartparser import MultiPartParser
@@ -19,7 +23,7 @@ from PIL import Image
 from jobs.models import File, Job
 from jobs.services.processing import process_batch
 from jobs.uploads import UploadGuard
-from tests.conftest import Api
+from tests.conftest import ROOT, Api, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +371,112 @@ def test_a_malformed_multipart_header_answers_400(alice):
     response = Api(alice).raw("/api/upload", multipart((b"a.jpg", jpeg())), "multipart/form-data")  # no boundary
 
     assert response.status_code == 400 and response.json()["error"]
+
+
+# --- a request that does not arrive whole, over a real socket to a real server --------------------
+
+
+@pytest.fixture
+def server(cluster_env, tmp_path):
+    """gunicorn as `make run` starts it, on this test's database and data folder; its access log
+    says when a request has been answered."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "mediaimport.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", "2", "--access-logfile", "-"],
+            cwd=ROOT, env=cluster_env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    wait_for(lambda: "Booting worker" in log.read_text(), timeout=30, message="the server")
+    yield port, log
+    process.terminate()
+    process.wait(30)
+
+
+def raw_upload(port: int, user, body: bytes, *, announced: int, close: bool = False) -> bytes:
+    """POST /api/upload over a socket, as `user`: headers announcing `announced` bytes, then
+    `body`, then the sending side shut (or the connection closed, as a page that stops does).
+    The answer, if any."""
+    api = Api(user)
+    session = api.client.cookies[settings.SESSION_COOKIE_NAME].value
+    head = (
+        f"POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Cookie: {settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={api.token}\r\n"
+        f"X-CSRFToken: {api.token}\r\nContent-Type: {MULTIPART}\r\nContent-Length: {announced}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(head.encode() + body)
+        if close:
+            return b""
+        conn.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+SIX = [(f"IMG_{n}.JPG".encode(), jpeg(size=(300 + n, 200))) for n in range(6)]
+
+
+def first_three_parts(tail: bytes) -> bytes:
+    """The six-file body up to the end of its third file, then `tail`."""
+    whole = multipart(*SIX)
+    fourth = whole.index(f"--{BOUNDARY}".encode(), whole.index(b'filename="IMG_3.JPG"') - 200)
+    return whole[: fourth - 2] + tail  # without the CRLF that ends the third file's data
+
+
+def answered(log, status: int) -> None:
+    wait_for(lambda: f'"POST /api/upload HTTP/1.1" {status}' in log.read_text(), timeout=30, message="the answer")
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"\r\n", f"\r\n--{BOUNDARY}".encode(), f"\r\n--{BOUNDARY}\r\n".encode()],
+    ids=["after the third file", "after the next delimiter", "after the next delimiter's line"],
+)
+def test_a_request_cut_after_three_of_six_files_stores_nothing(server, alice, data_dir, tail):
+    port, log = server
+    body = first_three_parts(tail)
+
+    answer = raw_upload(port, alice, body, announced=len(multipart(*SIX)))
+
+    assert answer.startswith(b"HTTP/1.1 400") and b"cut off" in answer
+    assert not Job.objects.exists() and not File.objects.exists()
+    assert not (data_dir / "uploads").exists()
+    assert list((data_dir / "incoming").iterdir()) == []
+
+
+def test_a_request_whose_connection_drops_after_three_of_six_files_stores_nothing(server, alice, data_dir):
+    port, log = server
+
+    raw_upload(port, alice, first_three_parts(f"\r\n--{BOUNDARY}\r\n".encode()), announced=len(multipart(*SIX)), close=True)
+
+    answered(log, 400)
+    assert not Job.objects.exists() and not (data_dir / "uploads").exists()
+    assert list((data_dir / "incoming").iterdir()) == []
+
+
+def test_a_request_of_all_its_bytes_without_the_closing_delimiter_stores_nothing(server, alice, data_dir):
+    port, log = server
+    body = first_three_parts(f"\r\n--{BOUNDARY}\r\n".encode())
+
+    answer = raw_upload(port, alice, body, announced=len(body))
+
+    assert answer.startswith(b"HTTP/1.1 400") and b"cut off" in answer
+    assert not Job.objects.exists() and not (data_dir / "uploads").exists()
+
+
+def test_the_same_request_whole_stores_its_six_files(server, alice, data_dir):
+    port, log = server
+    body = multipart(*SIX)
+
+    answer = raw_upload(port, alice, body, announced=len(body))
+
+    assert answer.startswith(b"HTTP/1.1 201"), answer
+    job = Job.objects.get()
+    assert sorted(job.files.values_list("original_name", flat=True)) == [name.decode() for name, _ in SIX]
+    assert len(list((data_dir / "uploads").rglob("*.jpg"))) == 6

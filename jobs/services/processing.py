@@ -28,6 +28,7 @@ from PIL import Image
 
 from jobs.models import File, FileStatus, Job
 from jobs.pipeline.hashing import sha256_of
+from jobs.services import liveness
 from jobs.services.corrections import apply_earlier_corrections
 from jobs.services.library import Known, earlier_import_id, known_file
 from jobs.storage import local_path, save_thumbnail
@@ -96,6 +97,12 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     cancelled = False
     try:
         for file in _unfinished_files(job, first_id, last_id, work):
+            if liveness.stopping():
+                # The cluster is being stopped (Ctrl-C): the units left go back on the queue under
+                # the same token, for whichever cluster runs next, instead of holding the stop up.
+                results.flush()
+                queue_batch(job_id=job_id, first_id=file.id, last_id=last_id, token=token)
+                break
             if not _claim(file, token, work):
                 status = _job_status(job_id)
                 if status != Job.Status.RUNNING:

@@ -58,11 +58,14 @@ export const api = {
 };
 
 // An upload with progress events, which fetch() cannot give. Resolves with the answer's JSON;
-// rejects with an ApiError (also when `signal` aborts it).
+// rejects with an ApiError (also when `signal` aborts it). A request whose body has all gone out
+// is not aborted: the server may be storing it, and its answer says what it kept.
 export function upload(formData, onProgress, signal) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    signal?.addEventListener("abort", () => xhr.abort());
+    let bodySent = false;
+    xhr.upload.addEventListener("load", () => { bodySent = true; });
+    signal?.addEventListener("abort", () => { if (!bodySent) xhr.abort(); });
     xhr.addEventListener("abort", () => reject(new ApiError("Stopped before it was sent.", 0)));
     xhr.open("POST", "/api/upload");
     xhr.setRequestHeader("X-CSRFToken", csrfToken());

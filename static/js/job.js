@@ -118,6 +118,7 @@ export class JobView {
   }
 
   async control(action) {
+    if (action === "cancel" && !window.confirm(cancelQuestion(this.job))) return;
     const buttons = $$("[data-action]", this.card);
     for (const button of buttons) button.disabled = true;
     this.message.hidden = true;
@@ -137,6 +138,14 @@ export class JobView {
     this.message.textContent = message;
     this.message.hidden = false;
   }
+}
+
+// Cancelling cannot be undone: the person is told what stays and what does not before it happens.
+function cancelQuestion(job) {
+  const done = job.progress_current;
+  const left = job.progress_total - done;
+  return `Cancel job ${job.id}? ${format.count(done, "file")} processed so far stay imported, with their results; ` +
+    `the ${left.toLocaleString()} not processed yet will not be (import them again to finish them). This cannot be undone.`;
 }
 
 // Keeps the job's row in the history table in step with what the page learns about it.

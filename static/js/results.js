@@ -13,6 +13,9 @@ const GROUPS_PER_PAGE = 20;
 const ERRORS_PER_SCREEN = 30;
 const CONFIDENCES = ["high", "medium", "low", "none"];
 const CONFIDENCE_LABELS = { high: "High confidence", medium: "Medium confidence", low: "Low confidence", none: "No date" };
+// Files of a paused or cancelled job that no worker reached: counted apart, never as "No date".
+const GRIDS = [...CONFIDENCES, "pending"];
+const VIEWS = [...GRIDS, "errors", "duplicates"];
 
 export class Results {
   constructor({ onReview } = {}) {
@@ -56,7 +59,7 @@ export class Results {
     const counts = await this.counts(job);
     if (first) {
       // Open on the first tab that has something in it.
-      const view = [...CONFIDENCES, "errors", "duplicates"].find((v) => counts[v]) || "high";
+      const view = VIEWS.find((v) => counts[v]) || "high";
       this.tabs.select($(`[data-view="${view}"]`, this.card));
     } else {
       this.view(this.tabs.selected().dataset.view);
@@ -75,10 +78,11 @@ export class Results {
         () => {},
       ),
     ]);
-    for (const view of [...CONFIDENCES, "errors", "duplicates"]) {
+    for (const view of VIEWS) {
       const n = counts[view];
       $(`[data-view="${view}"] .count`, this.card).textContent = n === undefined ? "" : n.toLocaleString();
     }
+    $('[data-view="pending"]', this.card).hidden = !counts.pending;
     return counts;
   }
 
@@ -93,7 +97,7 @@ export class Results {
     this.shown.clear();
     this.grid.replaceChildren();
     this.errors.replaceChildren();
-    this.grid.hidden = !CONFIDENCES.includes(view);
+    this.grid.hidden = !GRIDS.includes(view);
     this.errors.hidden = view !== "errors";
     this.duplicates.hidden = view !== "duplicates";
     this.empty.hidden = true;
@@ -123,14 +127,17 @@ export class Results {
   }
 
   async moreFiles(state) {
-    const query = { confidence: state.view, page: state.page + 1, per_page: PER_PAGE, sort: this.sort.value };
+    const only = state.view === "pending" ? { status: "pending" } : { confidence: state.view };
+    const query = { ...only, page: state.page + 1, per_page: PER_PAGE, sort: this.sort.value };
     const answer = await api.files(this.jobId, query);
     if (state !== this.state) return; // another tab was chosen meanwhile
     state.page = answer.page;
     state.pages = answer.pages;
     for (const file of answer.files) this.shown.set(file.id, file);
     this.grid.append(...answer.files.map(card));
-    if (!answer.total) this.say(`No files with ${CONFIDENCE_LABELS[state.view].toLowerCase()}.`);
+    if (!answer.total) {
+      this.say(state.view === "pending" ? "No file is waiting." : `No files with ${CONFIDENCE_LABELS[state.view].toLowerCase()}.`);
+    }
   }
 
   // The API has no filter for failed files, so the job's files are read a large page at a time

@@ -61,10 +61,15 @@ async function walk(entry, folder, found) {
 
 // --- planning the batches ---------------------------------------------------------------------
 
-export function plan(items, { uploadMaxFiles, uploadMaxBytes, extensions }) {
+// A selection goes up in requests far smaller than the server's limits (uploadRequestFiles,
+// uploadRequestBytes): a request is stored whole or not at all, so Stop or a dropped connection
+// loses at most the one on its way, and what arrived before it stays imported. A file larger than
+// a request's share goes alone, up to the server's limit.
+export function plan(items, { uploadMaxBytes, uploadRequestFiles, uploadRequestBytes, extensions }) {
   const accepted = [];
   const refused = [];
   const room = uploadMaxBytes - OVERHEAD_PER_REQUEST;
+  const share = Math.min(room, uploadRequestBytes - OVERHEAD_PER_REQUEST);
   for (const item of items) {
     const name = item.file.name;
     const dot = name.lastIndexOf(".");
@@ -82,7 +87,7 @@ export function plan(items, { uploadMaxFiles, uploadMaxBytes, extensions }) {
   let batch = null;
   for (const item of accepted) {
     const size = item.file.size + OVERHEAD_PER_FILE;
-    if (!batch || batch.items.length >= uploadMaxFiles || batch.bytes + size > room) {
+    if (!batch || batch.items.length >= uploadRequestFiles || (batch.items.length && batch.bytes + size > share)) {
       batch = { items: [], bytes: 0, size: 0 }; // bytes: of the request; size: of its files
       batches.push(batch);
     }
@@ -125,6 +130,7 @@ export class Uploader {
     this.rejected = $("#rejected");
     this.rejectedList = $("#rejected-list");
     this.stopButton = $("#upload-stop");
+    this.stopHint = $("#upload-stop-hint");
     this.stopButton.addEventListener("click", () => this.stopper?.abort());
     this.busy = false;
     // Leaving the page would cut the upload off: the browser asks first.
@@ -159,7 +165,7 @@ export class Uploader {
         jobId = answer.job_id;
         this.onJob(jobId);
       }
-      sent += batch.size;
+      if (answer || !this.stopper.signal.aborted) sent += batch.size; // a stopped request kept nothing
       this.show(sent);
     }
     this.finish(sent);
@@ -220,6 +226,7 @@ export class Uploader {
     this.speed = new Speed();
     this.stopper = new AbortController();
     this.stopButton.hidden = false;
+    this.stopHint.hidden = false;
     this.panel.hidden = false;
     this.rejected.hidden = true;
     this.rejectedList.replaceChildren();
@@ -241,13 +248,20 @@ export class Uploader {
   finish(sent) {
     const count = (state) => this.list.querySelectorAll(`[data-state="${state}"]`).length;
     const stored = count("done");
-    this.title.textContent = [
-      stored ? `Uploaded ${format.count(stored, "file")}` : "Nothing was imported",
-      count("rejected") ? `${count("rejected")} not imported` : null,
-      count("stopped") ? `${count("stopped")} not sent` : null,
-    ].filter(Boolean).join(", ");
+    const notSent = count("stopped");
+    const rejected = count("rejected") ? `${count("rejected")} not imported` : null;
+    if (this.stopper.signal.aborted) {
+      // Stopped: the requests answered before Stop are imported, the one on its way kept
+      // nothing (the server stores no request that did not arrive whole), the rest never left.
+      this.title.textContent = [`${stored.toLocaleString()} of ${this.rows.size.toLocaleString()} sent and imported`,
+        rejected, notSent ? `${notSent.toLocaleString()} not sent` : null].filter(Boolean).join("; ");
+    } else {
+      this.title.textContent = [stored ? `Uploaded ${format.count(stored, "file")}` : "Nothing was imported", rejected,
+        notSent ? `${notSent} not sent` : null].filter(Boolean).join(", ");
+    }
     this.stats.textContent = `${format.bytes(sent)} sent`;
     this.stopButton.hidden = true;
+    this.stopHint.hidden = true;
     this.busy = false;
   }
 

@@ -5,10 +5,12 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 from tqdm import tqdm
 
 from jobs.batching import batched
 from jobs.models import Job
+from jobs.services import liveness
 from jobs.services.duplicates import refresh_duplicate_groups
 from jobs.services.imports import ImportRefused, create_path_job
 from jobs.services.processing import finish_job_if_done, process_batch, work_for
@@ -16,6 +18,8 @@ from jobs.services.processing import finish_job_if_done, process_batch, work_for
 # Following a job is one indexed read per poll; a short poll keeps the command from adding most
 # of a poll's length to the end of every import.
 POLL_SECONDS = 0.1
+# A job no worker has taken after this long, with no cluster on the roll, gets a word on why.
+NO_WORKER_SECONDS = 5
 
 
 class Command(BaseCommand):
@@ -41,6 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, sync, no_wait, user, skip_known, verbosity, **options):
         # django-q2 logs a line for every batch it queues; the progress bar says more, in one line.
         logging.getLogger("django-q").setLevel(logging.WARNING if verbosity < 2 else logging.INFO)
+        self._check_database()
         owner = self._owner(user)
         try:
             job = create_path_job(
@@ -90,6 +95,24 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user named {username!r}") from None
 
+    @staticmethod
+    def _check_database():
+        """A clear word instead of 'no such table: jobs_job' when this command does not find the
+        database that `make run` set up (another MEDIAIMPORT_DATA_DIR or DATABASE_URL)."""
+        db = connections["default"]
+        where = db.settings_dict["NAME"]
+        if db.vendor == "sqlite":
+            # Checked before connecting: SQLite would create an empty file there.
+            present = Path(where).is_file() and Job._meta.db_table in db.introspection.table_names()
+        else:
+            where = f"{db.settings_dict['HOST'] or 'localhost'}/{where}"
+            present = Job._meta.db_table in db.introspection.table_names()
+        if not present:
+            raise CommandError(
+                f"No database at {where}: run `make run` once (it creates it), or set MEDIAIMPORT_DATA_DIR "
+                "(or DATABASE_URL) to the one `make run` uses."
+            )
+
     def _process_here(self, job, bar):
         # Read whole, not through a cursor kept open across the batches: queueing the regrouping
         # task when the job completes closes the database connection (django-q2 does, outside a
@@ -106,11 +129,21 @@ class Command(BaseCommand):
             refresh_duplicate_groups(job=job)
 
     def _follow(self, job, bar):
+        hint_at = time.monotonic() + NO_WORKER_SECONDS
         try:
             while True:
                 self._show(job, bar)
                 if job.is_finished:
                     return
+                if hint_at and time.monotonic() > hint_at:
+                    hint_at = None
+                    if job.status == Job.Status.PENDING and not liveness.any_cluster_running():
+                        bar.write(
+                            "No cluster is running to process this job: start `make run` (or `manage.py qcluster`) "
+                            "with the same MEDIAIMPORT_DATA_DIR, or stop this with Ctrl-C and import with --sync, "
+                            "which processes the files in this command.",
+                            file=self.stderr,
+                        )
                 time.sleep(POLL_SECONDS)
         except KeyboardInterrupt:
             bar.close()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0009_export'),
+        ('jobs', '0008_cluster_leases'),
     ]
 
     operations = [

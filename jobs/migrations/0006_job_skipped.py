@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("jobs", "0008_capture_time_changes"),
+        ('jobs', '0005_capture_time_changes'),
     ]
 
     operations = [

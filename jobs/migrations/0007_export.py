@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0007_job_skipped'),
+        ('jobs', '0006_job_skipped'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
