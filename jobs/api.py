@@ -465,8 +465,10 @@ def _files_as_now(outcome) -> list[dict]:
     jobs = Job.objects.in_bulk({row["job_id"] for row in rows})
     listed = []
     for row in rows:
-        before = file_dict(row, job=jobs[row["job_id"]])
+        before = file_dict({**row, **outcome.before[row["id"]]}, job=jobs[row["job_id"]])
         row.update(outcome.after[row["id"]])
+        if outcome.change is None:  # a dry run: the evidence does not have the change's item yet
+            row["capture_evidence"] = [*row["capture_evidence"], outcome.evidence[row["id"]]]
         listed.append({**file_dict(row, job=jobs[row["job_id"]]), "previous": {k: before[k] for k in PREVIOUS}})
     return listed
 

@@ -204,6 +204,21 @@ def test_undo_keeps_files_a_later_change_touched(alice):
     assert first.capture_time.isoformat() == "2009-07-14T10:02:00+00:00"
 
 
+def test_undoing_the_later_change_then_the_earlier_gives_the_evidence_back_as_it_was(alice):
+    (photo,) = make_files(alice, {})
+    before = capture_of(photo)
+    earlier = correct(alice, [photo], shift_seconds=-3600)
+    later = correct(alice, [photo], set="2011-05-05")
+    photo.refresh_from_db()
+    assert [e.get("change") for e in photo.capture_evidence] == [None, earlier.change.id, later.change.id]
+    assert photo.capture_evidence[1]["raw"] == "shifted by −1 h"
+
+    assert undo_change(user=alice, change_id=later.change.id) == ([photo.id], [])
+    assert undo_change(user=alice, change_id=earlier.change.id) == ([photo.id], [])
+
+    assert capture_of(photo) == before
+
+
 # --- who may correct what ------------------------------------------------------------------------
 
 
@@ -298,6 +313,7 @@ def test_the_api_corrects_previews_and_undoes(alice):
         "timestamp": "2009-07-14T10:02:00+00:00", "timestamp_precision": "second", "timestamp_offset_known": False
     }  # fmt: skip
     assert shown["timestamp"] == "2009-07-14T11:02:00+00:00"
+    assert shown["timestamp_evidence"][-1]["replaced"] == "2009-07-14T10:02:00+00:00"
     first.refresh_from_db()
     assert first.capture_time.hour == 10 and not CaptureTimeChange.objects.exists()
 
@@ -307,6 +323,8 @@ def test_the_api_corrects_previews_and_undoes(alice):
     assert (body["updated"], body["skipped"]) == ([first.id], [second.id])
     assert body["files"][0]["timestamp"] == "2009-07-14T11:02:00+00:00"
     assert body["files"][0]["confidence"] == "high" and body["files"][0]["timestamp_source"] == "manual"
+    assert body["files"][0]["previous"]["timestamp"] == "2009-07-14T10:02:00+00:00"
+    assert [e["source"] for e in body["files"][0]["timestamp_evidence"]] == ["exif:DateTimeOriginal", "manual"]
 
     undone = api.post(f"/api/changes/{body['change_id']}/undo")
     assert undone.json() == {"change_id": body["change_id"], "restored": [first.id], "kept": []}

@@ -8,7 +8,9 @@ from django.core.files.storage import default_storage
 from django_q.models import OrmQ
 
 from jobs.models import File, Job
+from jobs.services.control import control_job
 from jobs.services.imports import KNOWN_BATCH_FACTOR, create_path_job
+from jobs.services.processing import process_batch
 from tests.importing import import_folder
 
 PHOTOS = ("elodie/plain.jpg", "drewnoakes/jpg/Canon EOS 7D.jpg", "drewnoakes/heic/IMG_2927.HEIC")
@@ -132,3 +134,29 @@ def test_a_skip_known_job_is_queued_in_larger_batches(folder, settings, django_c
     batches = [row.task["args"][0] for row in OrmQ.objects.all()]
     assert batches.count(plain.id) == len(PHOTOS) + 1
     assert batches.count(known.id) == -(-(len(PHOTOS) + 1) // KNOWN_BATCH_FACTOR)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_import_goes_on_from_what_it_did_when_its_folder_is_imported_again_skipping_known(folder):
+    cancelled = create_path_job(path=folder, owner=None)
+    first, second, *rest = cancelled.files.order_by("id")
+    # One batch of two files runs, then the person cancels: the rest is never processed.
+    process_batch(job_id=cancelled.id, first_id=first.id, last_id=second.id, token="first-batch")
+    control_job(job=Job.objects.get(id=cancelled.id), action="cancel")
+    # A time no decode would give, so that a file read again would show it.
+    marker = datetime(1999, 9, 9, 9, 9, 9, tzinfo=UTC)
+    cancelled.files.filter(status=File.Status.DONE).update(captured_at=marker)
+    done = {f.original_name: f for f in cancelled.files.filter(status=File.Status.DONE)}
+    assert done and cancelled.files.filter(status=File.Status.PENDING).count() == len(rest)
+
+    again = import_folder(folder, "--skip-known")
+
+    files = files_by_name(again)
+    assert again.status == Job.Status.COMPLETED and again.already_imported_count == len(done)
+    for name, file in files.items():
+        if name in done:  # taken from the cancelled job, not read again
+            assert file.earlier_import_id == done[name].id
+            assert (file.captured_at, file.perceptual_hash) == (marker, done[name].perceptual_hash)
+        else:  # never processed before: read now
+            assert file.earlier_import_id is None and file.status in (File.Status.DONE, File.Status.FAILED)
+    assert len(files) == len(PHOTOS) + 1

@@ -47,7 +47,7 @@ export const api = {
   control: (id, action) => request("POST", `/api/jobs/${id}/control`, { action }),
   files: (id, query) => request("GET", `/api/jobs/${id}/files?${new URLSearchParams(query)}`),
   duplicates: (id, query) => request("GET", `/api/jobs/${id}/duplicates?${new URLSearchParams(query)}`),
-  importPath: (path) => request("POST", "/api/import-path", { path }),
+  importPath: (path, { skipKnown = false } = {}) => request("POST", "/api/import-path", { path, skip_known: skipKnown }),
   startExport: (options) => request("POST", "/api/exports", options),
   exportPreview: (template) => request("GET", `/api/exports/preview?${new URLSearchParams({ template })}`),
   manifest: (id, query) => request("GET", `/api/jobs/${id}/manifest?${new URLSearchParams(query)}`),

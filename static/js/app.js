@@ -118,7 +118,7 @@ if (importTabs) {
     const submit = $('button[type="submit"]', form);
     submit.disabled = true;
     try {
-      const answer = await api.importPath(path);
+      const answer = await api.importPath(path, { skipKnown: $("#folder-skip-known", form).checked });
       openJob(answer.job_id);
     } catch (failure) {
       error.textContent = failure.message;

@@ -145,7 +145,7 @@ function cancelQuestion(job) {
   const done = job.progress_current;
   const left = job.progress_total - done;
   return `Cancel job ${job.id}? ${format.count(done, "file")} processed so far stay imported, with their results; ` +
-    `the ${left.toLocaleString()} not processed yet will not be (import them again to finish them). This cannot be undone.`;
+    `the ${left.toLocaleString()} not processed yet will not be (import the same files again, skipping those already in your library, to finish them). This cannot be undone.`;
 }
 
 // Keeps the job's row in the history table in step with what the page learns about it.
