@@ -10,10 +10,11 @@ picture identity) and a copy of its thumbnail. Jobs without an owner (`import_pa
 Files that are one shot in two (a Live Photo's picture and video, a RAW and its JPEG) are each
 other's companion, found when the job ends."""
 
+import functools
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from jobs.models import File, Job
 
@@ -39,11 +40,44 @@ def earlier_import_id(*, job: Job, sha256: str) -> int | None:
     return _earlier_imports(job=job, sha256=sha256).values_list("id", flat=True).first() if sha256 else None
 
 
+# Stand-ins for a lookup's own values in the statement compiled once (see _earlier_statement).
+_SHA256, _JOB, _OWNER = "sha256 of the file", -1, -2
+
+
+@functools.cache
+def _earlier_statement(alias: str, vendor: str, owned: bool, fields: tuple[str, ...]):
+    """The known-file lookup compiled once per process and database: building the query through
+    the ORM for every file cost more than running it (a fifth of a known file's time). Returns the
+    SQL, its parameters with the stand-ins in place, the column names and their converters."""
+    job = Job(id=_JOB, owner_id=_OWNER if owned else None)
+    query = _earlier_imports(job=job, sha256=_SHA256).values("id", "thumbnail", *fields)[:1].query
+    compiler = query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    return sql, params, ("id", "thumbnail", *fields), compiler, converters
+
+
+def _first_earlier(*, job: Job, sha256: str, fields: list[str]) -> dict | None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, params, names, compiler, converters = _earlier_statement(
+        DEFAULT_DB_ALIAS, connection.vendor, job.owner_id is not None, tuple(fields)
+    )
+    values = {_SHA256: sha256, _JOB: job.id, _OWNER: job.owner_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values.get(p, p) for p in params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if converters:
+        row = next(iter(compiler.apply_converters([row], converters)))
+    return dict(zip(names, row, strict=True))
+
+
 def known_file(*, job: Job, sha256: str, fields: list[str]) -> Known | None:
     """The earlier import whose results (`fields`) a file of a skip_known job takes, or None when
     there is none, or its thumbnail is gone (the file is then analysed, which makes one anew). Read
     as a row: building a File, every column converted, cost as much as the rest of a known file."""
-    earlier = _earlier_imports(job=job, sha256=sha256).values("id", "thumbnail", *fields).first()
+    earlier = _first_earlier(job=job, sha256=sha256, fields=fields)
     if earlier is None:
         return None
     if not earlier["thumbnail"]:

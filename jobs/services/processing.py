@@ -252,10 +252,7 @@ class Results:
             for file in self.pending:
                 # Written only while the file is still this batch's, so that a result is written
                 # and counted once even if another batch took the file over meanwhile.
-                model = self.work.model
-                if model.objects.filter(id=file.id, status=FileStatus.PROCESSING, claimed_by=self.token).update(
-                    **{name: _db_value(file, name) for name in self.work.result_fields}
-                ):
+                if _write_result(file, self.token, self.work):
                     written += 1
                     errors += file.status == FileStatus.FAILED
                     known += getattr(file, "earlier_import_id", None) is not None
@@ -270,6 +267,29 @@ class Results:
             )
         self.written += written
         self.pending = []
+
+
+def _write_result(unit: Model, token: str, work: Work) -> bool:
+    """Write the unit's results while it is still this batch's; False when another batch took it
+    over meanwhile."""
+    sql, fields = _result_statement(work.model, work.result_fields, connection.vendor)
+    values = [field.get_db_prep_save(_db_value(unit, name), connection) for name, field in zip(work.result_fields, fields)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, unit.id, FileStatus.PROCESSING, token])
+        return cursor.rowcount == 1
+
+
+# Every unit's result is written by this statement. Built through the ORM's update it cost more
+# than running it (1.5 ms a file, a tenth of a known file's time); written once per model instead,
+# each value still prepared by its field as the ORM would, for SQLite and PostgreSQL alike.
+@functools.cache
+def _result_statement(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    where = " AND ".join(f"{quote(column)} = %s" for column in ("id", "status", "claimed_by"))
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {where}"
+    return sql, fields
 
 
 def _db_value(file: Model, name: str):
