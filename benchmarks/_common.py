@@ -101,6 +101,25 @@ def stop_cluster(process: subprocess.Popen, timeout: float = 30) -> None:
             process.wait()
 
 
+def timed_import_path(folder: Path, env: dict[str, str], cluster: subprocess.Popen, *options: str):
+    """`manage.py import_path FOLDER [options]` run to its exit while `cluster` processes it: the
+    seconds from the command's start to its exit, the wall-clock time it started at, its output,
+    and the watch over the cluster and the command together (CPU time, peak memory). Ends the
+    benchmark when the command fails."""
+    with ProcessTreeWatch(cluster.pid) as watch:
+        started, started_at = time.perf_counter(), time.time()
+        command = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "import_path", str(folder), *options],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        watch.watch(command.pid)
+        output, _ = command.communicate()
+        elapsed = time.perf_counter() - started
+    if command.returncode != 0:
+        sys.exit(f"import_path failed ({command.returncode}):\n{output}")
+    return elapsed, started_at, output, watch
+
+
 class ProcessTreeWatch:
     """Samples, in a thread, some processes and all their descendants from /proc: `peak_memory` is
     the largest memory they used together (bytes, summed PSS: a page shared by the processes a

@@ -22,7 +22,6 @@ import io
 import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -33,8 +32,8 @@ import imagehash
 from PIL import Image, ImageOps
 
 from benchmarks._common import (
-    ROOT, TWELVE_MEGAPIXEL_JPEGS, ProcessTreeWatch, distinct_jpeg_copies, env_count, megabytes, manage,
-    project_env, require_corpus, scratch, start_cluster, stop_cluster,
+    TWELVE_MEGAPIXEL_JPEGS, distinct_jpeg_copies, env_count, megabytes, manage,
+    project_env, require_corpus, scratch, start_cluster, stop_cluster, timed_import_path,
 )  # fmt: skip
 
 TARGET_RATIO = 0.7
@@ -76,17 +75,7 @@ def import_run(folder: Path, count: int, data_dir: Path) -> dict:
     manage("migrate", "--noinput", "-v0", env=env)
     cluster = start_cluster(env, data_dir / "cluster.log")
     try:
-        with ProcessTreeWatch(cluster.pid) as watch:
-            started, started_at = time.perf_counter(), time.time()
-            command = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage.py"), "import_path", str(folder)],
-                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            )  # fmt: skip
-            watch.watch(command.pid)
-            output, _ = command.communicate()
-            elapsed = time.perf_counter() - started
-        if command.returncode != 0:
-            sys.exit(f"import_path failed ({command.returncode}):\n{output}")
+        elapsed, started_at, output, watch = timed_import_path(folder, env, cluster)
     finally:
         stop_cluster(cluster)
     with sqlite3.connect(data_dir / "db.sqlite3") as db:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from benchmarks._common import (
-    ROOT, TWELVE_MEGAPIXEL_JPEGS, ProcessTreeWatch, distinct_jpeg_copies, env_count, manage, project_env, require_corpus, scratch,
-    start_cluster, stop_cluster,
+    TWELVE_MEGAPIXEL_JPEGS, distinct_jpeg_copies, env_count, manage, project_env, require_corpus, scratch,
+    start_cluster, stop_cluster, timed_import_path,
 )  # fmt: skip
 
 TARGET_RATIO = 0.2
@@ -28,17 +28,7 @@ TARGET_RATIO = 0.2
 def timed_import(folder: Path, env: dict[str, str], cluster: subprocess.Popen, *options: str) -> dict:
     """Seconds from the command's start to its exit, the CPU seconds of the cluster and the command
     together (which other load on the machine does not change), and the command's last line."""
-    with ProcessTreeWatch(cluster.pid) as watch:
-        started = time.perf_counter()
-        command = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "import_path", str(folder), *options],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        watch.watch(command.pid)
-        output, _ = command.communicate()
-        elapsed = time.perf_counter() - started
-    if command.returncode != 0:
-        sys.exit(f"import_path failed ({command.returncode}):\n{output}")
+    elapsed, _, output, watch = timed_import_path(folder, env, cluster, *options)
     return {"seconds": elapsed, "cpu": watch.cpu_seconds, "summary": output.strip().splitlines()[-1]}
 
 
