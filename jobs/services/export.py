@@ -9,11 +9,13 @@ place without ever replacing a file. Undo walks the entries back. Originals are 
 
 import dataclasses
 import errno
+import functools
 import logging
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -28,11 +30,12 @@ from jobs.exiftool import shared as shared_exiftool
 from jobs.models import (
     Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, ExportEntry, File, Job, shown_capture_time,
 )  # fmt: skip
-from jobs.pipeline import writeback
-from jobs.pipeline.timestamps.sidecars import xmp_sidecar_of
 from jobs.serializers import file_path
 from jobs.services.processing import JobCannotGoOn, Work
 from jobs.storage import local_path
+
+if TYPE_CHECKING:
+    from jobs.pipeline import writeback
 
 log = logging.getLogger(__name__)
 
@@ -395,6 +398,8 @@ class _Copy:
 
 
 def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) -> None:
+    from jobs.pipeline.timestamps.sidecars import xmp_sidecar_of  # loaded with the writer (see _writeback)
+
     temp = final.parent / f"{TEMP_PREFIX}{entry.id}.tmp{final.suffix}"
     sidecar_temp = temp.with_name(temp.name + ".xmp")
     if entry.attempts > 1:
@@ -404,14 +409,14 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
         # Uploads are stored under generated names and have no sidecars beside them.
         travelling = xmp_sidecar_of(source) if file.job.kind == Job.Kind.PATH else None
         chosen = _chosen(file)
-        how = writeback.how_to_write(final.suffix)
-        fields = writeback.wanted_fields(chosen, how) if chosen and job.write_metadata else {}
-        if fields and how != writeback.SIDECAR:
-            fields = writeback.missing_fields(fields, _current_fields(source, fields, how))
+        how = _writeback().how_to_write(final.suffix)
+        fields = _writeback().wanted_fields(chosen, how) if chosen and job.write_metadata else {}
+        if fields and how != _writeback().SIDECAR:
+            fields = _writeback().missing_fields(fields, _current_fields(source, fields, how))
         if travelling is not None:
             shutil.copyfile(travelling, sidecar_temp)
             copy.sidecar = sidecar_temp
-        if fields and how != writeback.SIDECAR:
+        if fields and how != _writeback().SIDECAR:
             _write_into_copy(copy, source, fields, chosen, how)
         else:
             # Nothing is written into the file itself: it may be a hard link of the original.
@@ -427,18 +432,18 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
 
 
 def _current_fields(source: Path, fields: dict, how: str) -> dict:
-    if how == writeback.PHOTO:
+    if how == _writeback().PHOTO:
         try:
-            return writeback.photo_fields(source)
+            return _writeback().photo_fields(source)
         except (OSError, SyntaxError, ValueError):  # Pillow cannot read it: exiftool can
             pass
     return shared_exiftool().read(source, list(fields))
 
 
-def _write_into_copy(copy: _Copy, source: Path, fields: dict, chosen: writeback.Chosen, how: str) -> None:
+def _write_into_copy(copy: _Copy, source: Path, fields: dict, chosen: "writeback.Chosen", how: str) -> None:
     shared_exiftool().write(source, copy.temp, fields)
     zone = ZoneInfo(settings.TIME_ZONE)
-    if writeback.same_media(source, copy.temp, how=how) and writeback.reads_back(copy.temp, chosen, how=how, zone=zone):
+    if _writeback().same_media(source, copy.temp, how=how) and _writeback().reads_back(copy.temp, chosen, how=how, zone=zone):
         copy.written = list(fields)
         copy.sha256 = _sha256(copy.temp)
         return
@@ -468,9 +473,9 @@ def _plain_copy(copy: _Copy, source: Path, file: File, *, link: bool) -> None:
     copy.sha256 = file.sha256 if os.path.getsize(copy.temp) == file.size else _sha256(copy.temp)
 
 
-def _write_sidecar(copy: _Copy, chosen: writeback.Chosen) -> None:
+def _write_sidecar(copy: _Copy, chosen: "writeback.Chosen") -> None:
     sidecar = copy.temp.with_name(copy.temp.name + ".xmp")
-    fields = writeback.wanted_fields(chosen, writeback.SIDECAR)
+    fields = _writeback().wanted_fields(chosen, _writeback().SIDECAR)
     args = [f"-{tag}={value}" for tag, value in fields.items()]
     out, err = shared_exiftool().execute(*args, "-o", str(sidecar))
     if not sidecar.exists():
@@ -548,10 +553,10 @@ def _same_content(path: Path, size: int, sha256: str) -> bool:
         return False
 
 
-def _chosen(file: File) -> writeback.Chosen | None:
+def _chosen(file: File) -> "writeback.Chosen | None":
     if file.capture_time is None or file.confidence == Confidence.NONE:
         return None
-    return writeback.Chosen(
+    return _writeback().Chosen(
         time=file.capture_time, precision=file.capture_precision or "second", offset_known=file.capture_offset_known
     )
 
@@ -582,6 +587,16 @@ def _remove(*paths: Path) -> None:
             path.unlink()
         except FileNotFoundError:
             pass
+
+
+@functools.cache
+def _writeback():
+    """The capture-time writer and readers, loaded at a worker's first entry (the cluster has
+    loaded the readers before forking): planning an export, the web server and the commands
+    need none of them, and they were a tenth of every such process's start."""
+    from jobs.pipeline import writeback
+
+    return writeback
 
 
 def _sha256(path: Path) -> str:

@@ -24,7 +24,6 @@ from django.db.models import Exists, F, Model, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
-from PIL import Image
 
 from jobs.models import File, FileStatus, Job
 from jobs.pipeline.hashing import sha256_of
@@ -387,6 +386,8 @@ def warm_up_pipeline() -> None:
     use (scipy's DCT for the perceptual hash, Pillow's plugins and WebP encoder) are done. qcluster
     does this before forking its workers: they share these modules' memory, and no worker's first
     batch waits for them."""
+    from PIL import Image  # only a cluster warms up; the web server and commands load Pillow when they need it
+
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "warm-up.jpg"
