@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 import av
 import pytest
@@ -348,3 +349,36 @@ def test_an_export_is_paused_resumed_and_cancelled_like_an_import(copy_media, tm
     assert len([p for p in (tmp_path / "out").rglob("*") if p.is_file()]) == 2
     with pytest.raises(ActionRefused):
         control_job(job=job, action="cancel")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extension, muxer", [("mp4", "mp4"), ("mov", "mov")])
+def test_a_date_only_video_time_is_written_into_the_copy_and_our_reader_reads_it_back(tmp_path, extension, muxer):
+    from jobs.pipeline.analysis import analyse
+    from tests.media import video
+
+    folder = tmp_path / "films"
+    folder.mkdir()
+    video(folder / f"clip.{extension}", format=muxer, codec="mpeg4", image=Image.linear_gradient("L").convert("RGB"))
+    import_folder(folder)
+    File.objects.filter(original_name=f"clip.{extension}").update(
+        captured_at=datetime(2014, 7, 4, tzinfo=UTC), capture_offset=0, capture_precision="day",
+        confidence=File.Confidence.MEDIUM, capture_source="folder",
+    )  # fmt: skip
+
+    job = export(tmp_path / "out")
+
+    entry = entries(job)[f"clip.{extension}"]
+    copy = tmp_path / "out" / entry.destination
+    assert entry.destination == f"2014/20140704_clip.{extension}"
+    # Written into the copy itself and verified, not shipped unwritten beside a sidecar.
+    assert (entry.written, entry.note) == (["XMP-photoshop:DateCreated"], "")
+    assert not copy.with_name(copy.name + ".xmp").exists()
+    tags = exiftool(copy, "XMP-photoshop:DateCreated", "QuickTime:CreateDate")
+    assert tags["XMP-photoshop:DateCreated"] == "2014:07:04"
+    # No invented midnight: the header's date is the original's (none: zero).
+    assert tags["QuickTime:CreateDate"] == exiftool(folder / f"clip.{extension}", "QuickTime:CreateDate")["QuickTime:CreateDate"]
+    assert packets(copy) == packets(folder / f"clip.{extension}")
+    # What the export wrote, an import of the copy reads: the day, at day precision.
+    read = analyse(copy, name="copy." + extension, zone=ZoneInfo("UTC"), sidecars=False).capture
+    assert (read.value.date(), read.precision) == (datetime(2014, 7, 4).date(), "day")
