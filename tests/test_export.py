@@ -382,3 +382,59 @@ def test_a_date_only_video_time_is_written_into_the_copy_and_our_reader_reads_it
     # What the export wrote, an import of the copy reads: the day, at day precision.
     read = analyse(copy, name="copy." + extension, zone=ZoneInfo("UTC"), sidecars=False).capture
     assert (read.value.date(), read.precision) == (datetime(2014, 7, 4).date(), "day")
+
+
+@pytest.mark.django_db
+def test_a_pair_whose_video_name_is_taken_moves_whole_to_one_number(copy_media, tmp_path):
+    folder = copy_media("digicam/Apple/iPhone XR/IMG_3589.HEIC", "digicam/Apple/iPhone XR/IMG_3589.mov")
+    import_folder(folder)
+    picture, video = file_named("IMG_3589.HEIC"), file_named("IMG_3589.mov")
+    File.objects.filter(id=picture.id).update(companion=video)
+    File.objects.filter(id=video.id).update(companion=picture)
+    stem = picture.capture_time.strftime("%Y/%Y%m%d_%H%M%S")
+    destination = tmp_path / "out"
+    (destination / stem).parent.mkdir(parents=True)
+    (destination / f"{stem}.mov").write_bytes(b"another camera's clip")
+
+    planned = entries(export(destination, "--dry-run"))
+    job = export(destination)
+
+    written = entries(job)
+    assert written["IMG_3589.HEIC"].destination == f"{stem}_1.heic"
+    assert written["IMG_3589.mov"].destination == f"{stem}_1.mov"
+    assert {e.action for e in written.values()} == {ExportEntry.Action.COPIED}
+    assert (destination / f"{stem}.mov").read_bytes() == b"another camera's clip"
+    assert {n: e.destination for n, e in planned.items()} == {n: e.destination for n, e in written.items()}
+
+
+@pytest.mark.django_db
+def test_a_dry_run_plans_exists_and_numbers_as_the_real_export_does(copy_media, tmp_path, staff):
+    folder = copy_media("elodie/plain.jpg", "elodie/with-location.jpg", "digicam/Canon/PowerShot G2/MVI_0314.AVI")
+    import_folder(folder)
+    destination = tmp_path / "out"
+    first = export(destination)
+    # Since then: one copy replaced by someone else's file, one file corrected to another time.
+    taken = entries(first)["with-location.jpg"].destination
+    (destination / taken).unlink()
+    (destination / taken).write_bytes(b"someone else's file")
+    correct_capture_time(file=file_named("plain.jpg"), value=at("2012-03-04T05:06:07+01:00"), by=staff)
+
+    plan = entries(export(destination, "--dry-run"))
+    real = entries(export(destination))
+
+    assert {n: e.action for n, e in plan.items()} == {
+        "plain.jpg": ExportEntry.Action.PLANNED,
+        "with-location.jpg": ExportEntry.Action.PLANNED,
+        "MVI_0314.AVI": ExportEntry.Action.EXISTS,
+    }
+    assert plan["plain.jpg"].destination == "2012/20120304_050607.jpg"
+    assert plan["MVI_0314.AVI"].destination == entries(first)["MVI_0314.AVI"].destination
+    # The name it had is someone else's file now (and the plain name is the first run's copy of
+    # plain.jpg, which had the same second): the next number free on disk and in the plan.
+    assert plan["with-location.jpg"].destination not in (taken, entries(first)["plain.jpg"].destination)
+    assert plan["with-location.jpg"].destination.startswith(taken.removesuffix("_1.jpg"))
+    assert {n: e.destination for n, e in real.items()} == {n: e.destination for n, e in plan.items()}
+    assert (destination / taken).read_bytes() == b"someone else's file"
+    assert real["MVI_0314.AVI"].action == ExportEntry.Action.EXISTS
+    assert real["MVI_0314.AVI"].sha256 == plan["MVI_0314.AVI"].sha256 == sha256(destination / real["MVI_0314.AVI"].destination)
+    assert {real["plain.jpg"].action, real["with-location.jpg"].action} == {ExportEntry.Action.COPIED}

@@ -14,7 +14,8 @@ import logging
 import os
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".mediaimport-"
+EXISTS_NOTE = "An identical file was already there; nothing was touched."
 CONFIDENCE_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1, Confidence.NONE: 0}
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 # Room left beside what the copies need: metadata grows a copy a little, and folders take blocks.
@@ -103,10 +105,14 @@ def create_export_job(
         raise ExportRefused("There is nothing done to export: import some photos first, or name jobs that finished.")
     left_out = duplicates_left_out(files)
     exported = [f for f in files if f.id not in left_out]
-    placed = export_plan.place((plan_file(f) for f in exported), template)
-    if not dry_run:
-        check_free_space(destination, exported, link=link and not write_metadata)
     by_id = {f.id: f for f in files}
+    placed = export_plan.place((plan_file(f) for f in exported), template)
+    at_destination = _AtDestination(destination, by_id, write_metadata=write_metadata)
+    if destination.exists():
+        placed = export_plan.settle(placed, at_destination)
+    if not dry_run:
+        exists = {p.file_id for p in placed if p.exists}
+        check_free_space(destination, [f for f in exported if f.id not in exists], link=link and not write_metadata)
     with transaction.atomic():
         job = Job.objects.create(
             kind=Job.Kind.EXPORT,
@@ -126,7 +132,9 @@ def create_export_job(
                 source=_source(by_id[p.file_id]),
                 destination=p.destination,
                 made_folders=folders.get(p.file_id, []),
-                **(done if dry_run else {}),
+                **(done if dry_run or p.exists else {}),
+                # Already there, identical: nothing to write, in a dry run or not.
+                **(dict(action=ExportEntry.Action.EXISTS, sha256=at_destination.sha256[p.file_id], note=EXISTS_NOTE) if p.exists else {}),
             )
             for p in placed
         ]
@@ -143,7 +151,7 @@ def create_export_job(
             for file_id, kept in sorted(left_out.items())
         ]
         _insert_entries(job, entries)
-        finished = len(entries) if dry_run else len(left_out)
+        finished = len(entries) if dry_run else len(left_out) + sum(p.exists for p in placed)
         Job.objects.filter(id=job.id).update(progress_total=len(entries), progress_current=finished)
         if dry_run:
             now = timezone.now()
@@ -168,6 +176,7 @@ class _Row:
     captured_at: "datetime | None"
     capture_offset: int | None
     capture_precision: str
+    capture_offset_known: bool
     confidence: str
     camera: str
     job_id: int
@@ -190,6 +199,81 @@ PLAN_FIELDS = [f.name for f in dataclasses.fields(_Row)][:-1] + ["job__kind"]
 
 def _plan_rows(files) -> list[_Row]:
     return [_Row(*row) for row in files.values_list(*PLAN_FIELDS)]
+
+
+class _AtDestination:
+    """What is already at a planned path, for export_plan.settle: nothing, a file identical to
+    what this export would write there (SAME; its SHA-256 kept in `sha256`), or another file.
+
+    Identical, without writing anything: when nothing would be written into the copy, a file of
+    the original's size and SHA-256 (a file an earlier export of ours put there, unchanged since,
+    is known by its record instead of hashed); when the capture time would be written, only the
+    copy an earlier export of ours wrote there with the same time and still unchanged (exiftool
+    writes the same bytes from the same file and fields). A copy with our fields that we did not
+    write is taken for another file: the real export would find its bytes differ all the same."""
+
+    def __init__(self, destination: Path, rows: dict[int, "_Row"], *, write_metadata: bool):
+        self.destination = destination
+        self.rows = rows
+        self.write_metadata = write_metadata
+        self.sha256: dict[int, str] = {}
+        self._earlier = None
+
+    def __call__(self, placed: export_plan.Placed, path: str) -> str | None:
+        target = self.destination / path
+        try:
+            stat = target.lstat()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return export_plan.OTHER
+        row = self.rows[placed.file_id]
+        sha256 = self._identical(row, path, target, stat)
+        if sha256 is None:
+            return export_plan.OTHER
+        self.sha256[row.id] = sha256
+        return export_plan.SAME
+
+    def _identical(self, row: "_Row", path: str, target: Path, stat: os.stat_result) -> str | None:
+        if not S_ISREG(stat.st_mode):
+            return None
+        earlier = self.earlier.get((row.id, path))
+        unchanged = earlier is not None and (stat.st_size, stat.st_mtime_ns) == (earlier["size"], earlier["mtime_ns"])
+        if self._writes(row, path):
+            chosen = _chosen(row)
+            if unchanged and earlier["written"] and earlier["mtime_ns"] == _stamp(chosen):
+                return earlier["sha256"]
+            return None
+        if unchanged and earlier["sha256"] == row.sha256:
+            return row.sha256
+        if stat.st_size == row.size and _sha256(target) == row.sha256:
+            return row.sha256
+        return None
+
+    def _writes(self, row: "_Row", path: str) -> bool:
+        """Whether the export would write the capture time into this file's copy."""
+        chosen = _chosen(row)
+        how = _writeback().how_to_write(PurePosixPath(path).suffix)
+        if not (chosen and self.write_metadata) or how == _writeback().SIDECAR:
+            return False
+        stub = File(id=row.id, path=row.path, job=Job(id=row.job_id, kind=row.job_kind))
+        with local_path(stub) as source:
+            return bool(_fields_to_write(chosen, how, source, write_metadata=True))
+
+    @property
+    def earlier(self) -> dict[tuple[int, str], dict]:
+        """{(file id, path): what an earlier export into this folder created there}, read once."""
+        if self._earlier is None:
+            rows = ExportEntry.objects.filter(
+                job__destination=str(self.destination), job__undone_at__isnull=True,
+                action__in=[ExportEntry.Action.COPIED, ExportEntry.Action.LINKED],
+            ).values_list("file_id", "created", "sha256", "written")  # fmt: skip
+            self._earlier = {
+                (file_id, created[0]["path"]): {**created[0], "sha256": sha256, "written": [w for w in written if not w.endswith("(sidecar)")]}
+                for file_id, created, sha256, written in rows
+                if created
+            }
+        return self._earlier
 
 
 def _insert_entries(job: Job, entries: list[dict]) -> None:
@@ -410,9 +494,7 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
         travelling = xmp_sidecar_of(source) if file.job.kind == Job.Kind.PATH else None
         chosen = _chosen(file)
         how = _writeback().how_to_write(final.suffix)
-        fields = _writeback().wanted_fields(chosen, how) if chosen and job.write_metadata else {}
-        if fields and how != _writeback().SIDECAR:
-            fields = _writeback().missing_fields(fields, _current_fields(source, fields, how))
+        fields = _fields_to_write(chosen, how, source, write_metadata=job.write_metadata)
         if travelling is not None:
             shutil.copyfile(travelling, sidecar_temp)
             copy.sidecar = sidecar_temp
@@ -424,11 +506,24 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
             if fields and copy.sidecar is None:
                 _write_sidecar(copy, chosen)
         if not copy.linked and chosen is not None:
-            stamp = int(chosen.time.timestamp() * 1e9)
-            os.utime(temp, ns=(stamp, stamp))
+            os.utime(temp, ns=(_stamp(chosen),) * 2)
         _place(entry, copy, final)
     finally:
         _remove(temp, sidecar_temp)
+
+
+def _fields_to_write(chosen: "writeback.Chosen | None", how: str, source: Path, *, write_metadata: bool) -> dict:
+    """The fields the export writes for a file: the chosen time's, less those the original already
+    holds (all of them when they go into a sidecar)."""
+    fields = _writeback().wanted_fields(chosen, how) if chosen and write_metadata else {}
+    if fields and how != _writeback().SIDECAR:
+        fields = _writeback().missing_fields(fields, _current_fields(source, fields, how))
+    return fields
+
+
+def _stamp(chosen: "writeback.Chosen") -> int:
+    """The modification time a copy is given: its capture time, in nanoseconds."""
+    return int(chosen.time.timestamp() * 1e9)
 
 
 def _current_fields(source: Path, fields: dict, how: str) -> dict:
@@ -506,7 +601,7 @@ def _place(entry: ExportEntry, copy: _Copy, final: Path) -> None:
         entry.action = ExportEntry.Action.EXISTS
         entry.destination = str(candidate.relative_to(root))
         entry.sha256 = copy.sha256
-        entry.note = "An identical file was already there; nothing was touched."
+        entry.note = EXISTS_NOTE
         return
     created = [_created(candidate, root)]
     if copy.sidecar is not None:
