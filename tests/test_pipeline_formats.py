@@ -202,7 +202,7 @@ RAW_EXIF = (*DNG_EXIF, "-ExifImageWidth=400", "-ExifImageHeight=600")  # Canon s
 def structure_of(path, media_type) -> tuple[Image.Exif, list[bytes]]:
     with open(path, "rb") as f:
         structure = read_structure(f, media_type)
-        return structure.exif, list(structure.previews())
+        return structure.exif, [preview.read() for preview in structure.previews()]
 
 
 @pytest.mark.parametrize("name, media_type", CAMERA_RAWS, ids=[k.label for _, k in CAMERA_RAWS])

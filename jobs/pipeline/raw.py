@@ -95,25 +95,25 @@ def _refuse_too_large(size: tuple[int, int], media_type: formats.MediaType) -> N
         )
 
 
-def _libraw_preview(raw) -> Iterator[bytes]:
+def _libraw_preview(raw) -> Iterator[BinaryIO]:
     try:
         thumb = raw.extract_thumb()
     except (rawpy.LibRawError, OSError):
         return
     if thumb.format == rawpy.ThumbFormat.JPEG:
-        yield thumb.data
+        yield io.BytesIO(thumb.data)
 
 
 def _first_usable(
-    previews: Iterable[bytes], full: tuple[int, int], orientation: int
-) -> tuple[bytes, Image.Image] | None:
+    previews: Iterable[BinaryIO], full: tuple[int, int], orientation: int
+) -> tuple[BinaryIO, Image.Image] | None:
     """The first embedded JPEG that shows the whole picture large enough, with its reduced decode
     turned upright; None when there is none such or they are broken (the sensor data is developed
     instead). A preview too large to decode safely is the file's error."""
     for preview in previews:
         with decoding("RAW preview"):
             try:
-                with Image.open(io.BytesIO(preview), formats=["JPEG"]) as im:
+                with Image.open(preview, formats=["JPEG"]) as im:
                     if _shows_the_picture(im.size, full):
                         return preview, reduced_copy(im, orientation)
             except (OSError, SyntaxError, ValueError, EOFError):
@@ -188,13 +188,40 @@ class Structure:
     places: list[tuple[int, int]] = field(default_factory=list)  # the JPEG previews, smallest first
     reader: "TiffReader | None" = None
 
-    def previews(self) -> Iterator[bytes]:
-        """Each preview's bytes, read only when asked for (the first that serves ends the search),
-        from the file while it is open."""
+    def previews(self) -> Iterator[BinaryIO]:
+        """Each preview as a file of its own, read from the RAW's open file where it lies: decoding
+        it there costs what decoding a JPEG file does, where a copy in memory costs 5-10 % more
+        for a full-size preview (docs/performance.md)."""
         for start, length in self.places:
-            data = self.reader.read(start, length)
-            if data.startswith(b"\xff\xd8"):
-                yield data
+            yield io.BufferedReader(FileWindow(self.reader.f, start, length))
+
+
+class FileWindow(io.RawIOBase):
+    """`length` bytes of an open file from `start`, read as a file of their own."""
+
+    def __init__(self, f: BinaryIO, start: int, length: int):
+        self.f, self.start, self.length, self.position = f, start, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.length}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        wanted = max(0, min(len(buffer), self.length - self.position))
+        self.f.seek(self.start + self.position)
+        got = self.f.readinto(memoryview(buffer)[:wanted]) or 0
+        self.position += got
+        return got
 
 
 def read_structure(f: BinaryIO, media_type: formats.MediaType) -> Structure:
@@ -245,12 +272,12 @@ class TiffReader:
         return (struct.unpack(self.endian + "I", value)[0], length) if length > 4 else None
 
     def integers(self, entry: tuple[int, int, bytes] | None) -> tuple[int, ...]:
-        if entry is None or (kind := INTEGERS.get(entry[0])) is None or entry[1] > 64:
+        if entry is None or (form := INTEGERS.get(entry[0])) is None or entry[1] > 64:
             return ()
-        form = f"{self.endian}{entry[1]}{kind}"
-        where = self.place(entry)
-        data = entry[2][: struct.calcsize(form)] if where is None else self.read(*where)
-        return struct.unpack(form, data) if len(data) == struct.calcsize(form) else ()
+        kind, count, value = entry
+        length = count * TYPE_SIZES[kind]
+        data = value[:length] if length <= 4 else self.read(struct.unpack(self.endian + "I", value)[0], length)
+        return struct.unpack(f"{self.endian}{count}{form}", data) if len(data) == length else ()
 
     def integer(self, directory: dict, tag: int) -> int | None:
         """A tag's value where it is one integer: what the structure needs of each directory."""
@@ -386,11 +413,12 @@ def _cr3_exif(f: BinaryIO) -> Image.Exif:
     return exif
 
 
-def _jpeg_exif(preview: bytes | None) -> Image.Exif:
+def _jpeg_exif(preview: BinaryIO | None) -> Image.Exif:
     if preview is None:
         return Image.Exif()
     try:
-        with Image.open(io.BytesIO(preview), formats=["JPEG"]) as im:
+        preview.seek(0)
+        with Image.open(preview, formats=["JPEG"]) as im:
             exif = im.getexif()
             for ifd in (EXIF_IFD, GPS_IFD):
                 exif.get_ifd(ifd)
