@@ -11,7 +11,7 @@ SHA-256 of a 35 MB file the JPEG does not pay, with our structure reader's share
 orientation, EXIF and the previews' places) and what LibRaw, no longer asked when a preview
 serves, would add: opening the file, extracting its own preview.
 A RAW from its preview meets its target when its picture costs no more than the JPEG's (within
-10 %, this machine's noise); the script exits 1 otherwise."""
+10 %, this machine's noise), the two timed in alternate rounds; the script exits 1 otherwise."""
 
 import csv
 import shutil
@@ -34,6 +34,7 @@ from jobs.pipeline.thumbnails import render_thumbnail
 from tests import media  # the same makers the tests use
 
 ROUNDS = 2
+PAIRED_ROUNDS = 6  # the RAW against the JPEG: a fraction of a second a round
 COPIES = 4
 SENSOR = (6000, 4000)
 VIDEO_SIZE = (1280, 720)
@@ -65,15 +66,25 @@ def full_decode(path: Path) -> None:
     fingerprint(image)
 
 
-def rate(work, files: list[Path]) -> float:
+def rate(work, files: list[Path], rounds: int = ROUNDS) -> float:
     """The best of a few rounds, in files/s; the first round also warms caches and imports."""
     best = 0.0
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         started = time.perf_counter()
         for path in files:
             work(path)
         best = max(best, len(files) / (time.perf_counter() - started))
     return best
+
+
+def paired_rates(work, files: list[Path], other, other_files: list[Path]) -> tuple[float, float]:
+    """The best rates of two works measured in alternate rounds, so that the load of a shared
+    machine, which changes from one second to the next, falls on both alike."""
+    best = [0.0, 0.0]
+    for _ in range(PAIRED_ROUNDS):
+        for n, (w, f) in enumerate(((work, files), (other, other_files))):
+            best[n] = max(best[n], rate(w, f, rounds=1))
+    return best[0], best[1]
 
 
 def copies(first: Path, count: int = COPIES) -> list[Path]:
@@ -180,8 +191,7 @@ def main() -> int:
             ("DNG 24 MP, 1620x1080 preview", "JPEG 1620x1080"), ("DNG 24 MP, full-size preview", "JPEG 6000x4000")
         ):  # fmt: skip
             raws, jpegs = made[raw_label], made[jpeg_label]
-            raw_rate = rate(lambda p: open_raw(p, formats.DNG), raws)
-            jpeg_rate = rate(open_photo, jpegs)
+            raw_rate, jpeg_rate = paired_rates(lambda p: open_raw(p, formats.DNG), raws, open_photo, jpegs)
             verdict = "ok" if raw_rate >= 0.9 * jpeg_rate else "MISSED"
             missed |= verdict == "MISSED"
             print(f"  {raw_label:<36} {raw_rate:6.1f}  against {jpeg_label}: {jpeg_rate:6.1f}  {verdict}")
