@@ -14,6 +14,9 @@ its own exiftool) and the files already imported:
   The target is judged on this one (docs/performance.md says why).
 - `command`: `manage.py export` from its start to its exit, Python's and Django's start included.
 
+Beside each time, the CPU seconds the cluster and the server (or the command) used for it: on a
+shared machine the wall clock follows the other processes' load, the CPU time much less.
+
 Every timed run, reference or ours, starts after `sync`, so that none pays the writeback of what
 the run before it wrote. The machine may be shared, so each round's exports run between two runs
 of their reference and are compared with the better of them; with BENCH_ROUNDS > 1 the median
@@ -32,8 +35,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from benchmarks._common import (
-    ROOT, TWELVE_MEGAPIXEL_JPEGS, distinct_jpeg_copies, env_count, manage, project_env, require_corpus, scratch,
-    start_cluster, stop_cluster,
+    ROOT, TWELVE_MEGAPIXEL_JPEGS, ProcessTreeWatch, distinct_jpeg_copies, env_count, manage, project_env,
+    require_corpus, scratch, start_cluster, stop_cluster,
 )  # fmt: skip
 
 TARGET_RATIO = 0.8
@@ -105,25 +108,30 @@ def copy_reference(source: Path, destination: Path) -> float:
     return timed(["cp", "-r", str(source), str(destination)])
 
 
-def command_export(destination: Path, env: dict, expected: int, *options: str) -> float:
-    """Seconds from `manage.py export`'s start to its exit, once every file is known written."""
+def command_export(destination: Path, env: dict, cluster: subprocess.Popen, expected: int, *options: str) -> tuple[float, float]:
+    """Seconds from `manage.py export`'s start to its exit, once every file is known written, and
+    the CPU seconds of the command and the cluster meanwhile."""
     os.sync()
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "export", str(destination), *options],
-        env=env, cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"export failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    with ProcessTreeWatch(cluster.pid) as watch:
+        started = time.perf_counter()
+        command = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "export", str(destination), *options],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        watch.watch(command.pid)
+        output, errors = command.communicate()
+        elapsed = time.perf_counter() - started
+    if command.returncode != 0:
+        sys.exit(f"export failed ({command.returncode}):\n{output}\n{errors}")
     check_written(destination, expected)
-    return elapsed
+    return elapsed, watch.cpu_seconds
 
 
 class Server:
     """The web server as `make run` starts it, and a staff user's session on it."""
 
-    def __init__(self, env: dict, log: Path):
+    def __init__(self, env: dict, log: Path, cluster: subprocess.Popen):
+        self.cluster = cluster
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -165,25 +173,27 @@ class Server:
         finally:
             connection.close()
 
-    def export(self, destination: Path, expected: int, **options) -> float:
-        """Seconds from the API request to the API saying the export completed."""
+    def export(self, destination: Path, expected: int, **options) -> tuple[float, float]:
+        """Seconds from the API request to the API saying the export completed, and the CPU
+        seconds of the server and the cluster meanwhile."""
         os.sync()
-        started = time.perf_counter()
-        status, body, _ = self.request("POST", "/api/exports", json.dumps({"destination": str(destination), "job_ids": self.job_ids, **options}))
-        if status != 201:
-            sys.exit(f"POST /api/exports answered {status}: {body[:500]}")
-        job_id = json.loads(body)["job_id"]
-        while True:
-            status, body, _ = self.request("GET", f"/api/jobs/{job_id}")
-            job = json.loads(body)
-            if job["status"] not in ("pending", "running"):
-                break
-            time.sleep(POLL)
-        elapsed = time.perf_counter() - started
+        with ProcessTreeWatch(self.cluster.pid, self.process.pid) as watch:
+            started = time.perf_counter()
+            status, body, _ = self.request("POST", "/api/exports", json.dumps({"destination": str(destination), "job_ids": self.job_ids, **options}))
+            if status != 201:
+                sys.exit(f"POST /api/exports answered {status}: {body[:500]}")
+            job_id = json.loads(body)["job_id"]
+            while True:
+                status, body, _ = self.request("GET", f"/api/jobs/{job_id}")
+                job = json.loads(body)
+                if job["status"] not in ("pending", "running"):
+                    break
+                time.sleep(POLL)
+            elapsed = time.perf_counter() - started
         if job["status"] != "completed":
             sys.exit(f"export {job_id} ended {job['status']}: {job['failure']}")
         check_written(destination, expected)
-        return elapsed
+        return elapsed, watch.cpu_seconds
 
     def stop(self):
         stop_cluster(self.process)
@@ -196,8 +206,8 @@ def check_written(destination: Path, expected: int) -> None:
 
 
 def measure(name: str, count: int, rounds: int, reference, ours: dict) -> dict[str, float]:
-    """For each way of ours (name -> run(n) -> seconds), the ratio of our rate to the better
-    reference run beside it, median over the rounds."""
+    """For each way of ours (name -> run(n) -> seconds, CPU seconds), the ratio of our rate to the
+    better reference run beside it, median over the rounds."""
     ratios = {way: [] for way in ours}
     before = reference(0)
     for n in range(rounds):
@@ -205,9 +215,9 @@ def measure(name: str, count: int, rounds: int, reference, ours: dict) -> dict[s
         after = reference(n + 1)
         best = min(before, after)
         print(f"  {name}, round {n + 1}: reference {count / best:6.1f} files/s (runs beside it {count / before:.1f} and {count / after:.1f}); load {os.getloadavg()[0]:.1f}")  # fmt: skip
-        for way, s in seconds.items():
+        for way, (s, cpu) in seconds.items():
             ratios[way].append(best / s)
-            print(f"    {way:8} {s:5.2f} s, {count / s:6.1f} files/s; ratio {ratios[way][-1]:.2f}")
+            print(f"    {way:8} {s:5.2f} s ({cpu:5.2f} s CPU), {count / s:6.1f} files/s; ratio {ratios[way][-1]:.2f}")
         before = after
     return {way: statistics.median(r) for way, r in ratios.items()}
 
@@ -226,7 +236,7 @@ def main() -> int:
         try:
             manage("import_path", str(source), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             manage("shell", "-c", SHIFT_TIMES, env=env)
-            server = Server(env, tmp / "server.log")
+            server = Server(env, tmp / "server.log", cluster)
             print(f"{count} distinct shots (copies of {len(TWELVE_MEGAPIXEL_JPEGS)} 12-MP JPEGs), imported; {rounds} round(s)")
             written = measure(
                 "capture time written",
@@ -235,7 +245,7 @@ def main() -> int:
                 lambda n: exiftool_reference(source, tmp / f"exiftool{n}"),
                 {
                     "server": lambda n: server.export(tmp / f"api{n}", count),
-                    "command": lambda n: command_export(tmp / f"export{n}", env, count),
+                    "command": lambda n: command_export(tmp / f"export{n}", env, cluster, count),
                 },
             )
             plain = measure(
@@ -245,7 +255,7 @@ def main() -> int:
                 lambda n: copy_reference(source, tmp / f"cp{n}"),
                 {
                     "server": lambda n: server.export(tmp / f"api-plain{n}", count, write_metadata=False),
-                    "command": lambda n: command_export(tmp / f"plain{n}", env, count, "--no-write-metadata"),
+                    "command": lambda n: command_export(tmp / f"plain{n}", env, cluster, count, "--no-write-metadata"),
                 },
             )
         finally:
