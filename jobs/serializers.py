@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import selectors
-from jobs.models import ExportEntry, Job, shown_capture_time
+from jobs.models import ExportEntry, Job, group_name, shown_capture_time
 
 
 def job_dict(job: Job) -> dict:
@@ -90,13 +90,8 @@ def file_path(file: dict, *, job: Job) -> str:
 
 
 def duplicate_group_dict(*, kind: str, key: str, files: list[dict], job: Job) -> dict:
-    return {"kind": kind, "key": key, "name": group_name(files[0]), "files": [file_dict(f, job=job) for f in files]}
-
-
-def group_name(first: dict) -> str:
-    """What a person calls a duplicate group: its first file's name and folder, so that ten
-    groups of `empty_gps.jpg` look-alikes can be told apart."""
-    return f"{first['original_name']} in {first['folder']}" if first["folder"] else first["original_name"]
+    name = group_name(files[0]["original_name"], files[0]["folder"])
+    return {"kind": kind, "key": key, "name": name, "files": [file_dict(f, job=job) for f in files]}
 
 
 def export_entry_dict(entry: ExportEntry) -> dict:

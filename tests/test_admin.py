@@ -479,6 +479,12 @@ def test_the_console_shows_known_files_pairs_and_groups_by_name(job, console, co
     # Named by its first file (and folder, when it has one), not by a hex key.
     assert '<th class="field-name"><a href="/admin/jobs/duplicategroup/' in groups
     assert ">Plain With Spaces And Uppercase 123.jpg</a></th>" in groups
+    # The group itself (its checkbox label, a file's links to its groups) says the same.
+    group = DuplicateGroup.objects.get(key=copy.sha256)
+    assert str(group) == "Exact duplicates: Plain With Spaces And Uppercase 123.jpg"
+    assert group.key[:12] not in groups
+    assert "Select this object for an action - Exact duplicates: Plain With Spaces And Uppercase 123.jpg" in groups
+    assert '">Exact duplicates: Plain With Spaces And Uppercase 123.jpg</a>' in page
     job_page = console.get(f"/admin/jobs/job/{again.pk}/change/").content.decode()
     assert "Already imported count" in job_page or "already imported" in job_page.lower()
 

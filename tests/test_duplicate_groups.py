@@ -55,6 +55,10 @@ def test_an_import_groups_its_copies_when_it_completes(corpus, copy_media):
         sha256(corpus, EMPTY[0]): [str(folder / "empty.heic"), str(folder / "invalid.jpg")],
     }
     assert all(m.identical for g in DuplicateGroup.objects.all() for m in g.members.all())
+    # A group is named by its first file and that file's folder, not by its key.
+    rocks = DuplicateGroup.objects.get(key=sha256(corpus, ROCKS[0]))
+    first = rocks.files.order_by("id").first()
+    assert str(rocks) == f"Exact duplicates: {first.original_name} in nature"
 
 
 @pytest.mark.django_db
