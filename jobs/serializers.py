@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from jobs import selectors
 from jobs.models import ExportEntry, Job, group_name, shown_capture_time
+from jobs.pipeline.companions import pair_kind
 
 
 def job_dict(job: Job) -> dict:
@@ -64,6 +65,9 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "companion_id": file["companion_id"],
         "camera": file["camera"],
         "companion_name": file["companion__original_name"],
+        # What the page needs to show the pair side by side, whichever half it lists first.
+        "companion_kind": pair_kind(file["mime_type"], file["companion__mime_type"]) if file["companion_id"] else None,
+        "companion_thumbnail_url": thumbnail_url(file["companion_id"]) if file["companion__thumbnail"] else None,
         # Already in the owner's library, from an earlier job: that job's file.
         "already_imported": file["earlier_import_id"] is not None,
         "already_imported_from": file["earlier_import_id"],

@@ -151,24 +151,16 @@ def near_pairs(
     words: np.ndarray, *, max_distance: int = MAX_DISTANCE, index_radius: int = INDEX_RADIUS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every near pair (i < j, distance), sorted by distance then i then j."""
-    keys = words[:, INDEXED_WORD]
-    found_first, found_second, found_distances = [], [], []
-    for first, second in index_candidates(keys, index_radius):
-        # Most candidates merely share a chunk: the indexed hash alone, one word, rules them out.
-        close = np.bitwise_count(keys[first] ^ keys[second]) <= index_radius
-        first, second = first[close], second[close]
-        distances = np.bitwise_count(words[first] ^ words[second]).sum(axis=1, dtype=np.int32)
-        near = distances <= max_distance
-        found_first.append(first[near])
-        found_second.append(second[near])
-        found_distances.append(distances[near])
-    first, second, distances = (
-        np.concatenate(found) if found else np.empty(0, np.int64)
-        for found in (found_first, found_second, found_distances)
+    found = list(close_keys(words[:, INDEXED_WORD], index_radius))
+    first, second = (
+        np.concatenate(side) if found else np.empty(0, np.int64) for side in ([f for f, _ in found], [s for _, s in found])
     )
     # A pair close in several chunks is found once for each.
     _, unique = np.unique(first * len(words) + second, return_index=True)
-    first, second, distances = first[unique], second[unique], distances[unique]
+    first, second = first[unique], second[unique]
+    distances = np.bitwise_count(words[first] ^ words[second]).sum(axis=1, dtype=np.int32)
+    near = distances <= max_distance
+    first, second, distances = first[near], second[near], distances[near]
     order = np.lexsort((second, first, distances))
     return first[order], second[order], distances[order]
 
@@ -187,9 +179,42 @@ CHUNK_BITS = HASH_BITS // CHUNKS
 BATCH = 1 << 16
 
 
-def index_candidates(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Candidate pairs (i < j) of keys at most `radius` bits apart, in batches: every such pair
-    comes at least once, along with pairs that merely have a chunk that close."""
+@dataclass(frozen=True)
+class Candidates:
+    """A batch of candidate pairs from the index: query `queries[q]` against the keys at
+    `positions[counts[:q].sum():counts[:q + 1].sum()]` of the chunk's sorted order."""
+
+    flip: int
+    queries: np.ndarray
+    counts: np.ndarray
+    positions: np.ndarray  # into `order`, int32
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+def close_keys(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs (i < j) of keys at most `radius` bits apart, in batches; a pair may come more than once.
+
+    Only the pairs found close leave a batch as ids: a candidate is checked where it sits in the
+    chunk's sorted order, against its query's key, without being expanded into a pair first (at
+    100,000 pictures there are a thousand candidates for every close pair)."""
+    for order, sorted_keys, batch in index_candidates(keys, radius):
+        query_keys = np.repeat(keys[batch.queries], batch.counts)
+        hits = np.flatnonzero(np.bitwise_count(sorted_keys[batch.positions] ^ query_keys) <= radius)
+        first = batch.queries[np.searchsorted(np.cumsum(batch.counts), hits, side="right")]
+        second = order[batch.positions[hits]]
+        if batch.flip:
+            yield np.minimum(first, second), np.maximum(first, second)
+        else:
+            kept = first < second
+            yield first[kept], second[kept]
+
+
+def index_candidates(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray, np.ndarray, Candidates]]:
+    """Candidate pairs of keys at most `radius` bits apart, in batches, with the chunk's sorted
+    order of the keys (ids, and the keys in it): every such pair comes at least once, along with
+    pairs that merely have a chunk that close."""
     chunk_radius = radius // CHUNKS
     if chunk_radius > 2:
         raise ValueError(f"The index finds pairs at most {3 * CHUNKS - 1} bits apart, not {radius}")
@@ -200,36 +225,33 @@ def index_candidates(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray
     for chunk_number in range(CHUNKS):
         chunk = ((keys >> np.uint64(chunk_number * CHUNK_BITS)) & np.uint64((1 << CHUNK_BITS) - 1)).astype(np.int64)
         order = np.argsort(chunk, kind="stable")
+        sorted_keys = keys[order]
         # starts[v]:starts[v + 1] is where chunk value v sits in `order`.
-        starts = np.searchsorted(chunk[order], np.arange((1 << CHUNK_BITS) + 1))
+        starts = np.searchsorted(chunk[order], np.arange((1 << CHUNK_BITS) + 1)).astype(np.int32)
         for flip in flips:
             # A pair whose chunks differ by `flip` is looked up once, from the side where the
             # flip's lowest bit is 0; an exact match from both sides, and kept from the lower index.
             queries = np.flatnonzero(chunk & (flip & -flip) == 0) if flip else everyone
             wanted = chunk[queries] ^ flip
-            for first, second in _expand(queries, starts[wanted], starts[wanted + 1], order):
-                if flip:
-                    yield np.minimum(first, second), np.maximum(first, second)
-                else:
-                    kept = first < second
-                    yield first[kept], second[kept]
+            for batch in _batches(flip, queries, starts[wanted], starts[wanted + 1]):
+                yield order, sorted_keys, batch
 
 
-def _expand(
-    queries: np.ndarray, low: np.ndarray, high: np.ndarray, order: np.ndarray
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The pairs (query, order[k]) for every k in low:high of each query, BATCH pairs at a time."""
+def _batches(flip: int, queries: np.ndarray, low: np.ndarray, high: np.ndarray) -> Iterator[Candidates]:
+    """The candidates (query, k) for every k in low:high of each query, BATCH at a time."""
     counts = high - low
     some = counts > 0
     queries, low, counts = queries[some], low[some], counts[some]
-    ends = np.cumsum(counts)
+    ends = np.cumsum(counts, dtype=np.int64)
     start = 0
     while start < len(queries):
         stop = max(start + 1, int(np.searchsorted(ends, ends[start] - counts[start] + BATCH, side="right")))
         batch_counts = counts[start:stop]
-        total = int(batch_counts.sum())
-        offsets = np.arange(total) - np.repeat(np.cumsum(batch_counts) - batch_counts, batch_counts)
-        yield np.repeat(queries[start:stop], batch_counts), order[np.repeat(low[start:stop], batch_counts) + offsets]
+        total = int(ends[stop - 1] - ends[start] + counts[start])
+        # Each query's run of positions, low to high, one after the other.
+        offsets = np.cumsum(batch_counts) - batch_counts - low[start:stop]
+        positions = np.arange(total, dtype=np.int32) - np.repeat(offsets.astype(np.int32), batch_counts)
+        yield Candidates(flip, queries[start:stop], batch_counts, positions)
         start = stop
 
 
