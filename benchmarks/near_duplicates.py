@@ -69,7 +69,7 @@ def evaluate(corpus: Path) -> list[str]:
         started = time.perf_counter()
         samples = evaluation_set.build(corpus, Path(folder), photos, workers=WORKERS)
         built = time.perf_counter() - started
-        library = evaluation_set.library(samples, workers=WORKERS)
+        library, details = evaluation_set.library(samples, workers=WORKERS)
     print(
         f"Evaluation set: {len(photos)} corpus photos, {len({s.picture for s in samples})} distinct pictures, "
         f"{len(samples)} files (each photo and {len(evaluation_set.VARIANT_NAMES)} variants), built in {built:.0f} s"
@@ -84,7 +84,7 @@ def evaluate(corpus: Path) -> list[str]:
         f"\nThresholds: MAX_DISTANCE={MAX_DISTANCE}, INDEX_RADIUS={INDEX_RADIUS}, MAX_SPREAD={MAX_SPREAD}, "
         f"MARGIN={MARGIN}"
     )
-    groups = group_near_duplicates(library)
+    groups = group_near_duplicates(library, look=details.get)
     score = evaluation_set.score(samples, groups)
     print(
         f"Same-picture pairs: precision {score.precision:.4f}, recall {score.recall:.4f} "
@@ -96,7 +96,7 @@ def evaluate(corpus: Path) -> list[str]:
 
     print("\nNeighbouring thresholds: precision / recall")
     for name, pictures, options in _sweep(library):
-        score = evaluation_set.score(samples, group_near_duplicates(pictures, **options))
+        score = evaluation_set.score(samples, group_near_duplicates(pictures, **{"look": details.get, **options}))
         print(f"  {name:<34} {score.precision:.4f} / {score.recall:.4f}")
     originals = {s.picture: p.fingerprint for s, p in zip(samples, library) if s.variant == "original"}
     return [fingerprint for fingerprint in originals.values() if fingerprint]
@@ -166,6 +166,7 @@ def _sweep(library):
         yield f"MARGIN={margin}", library, {"margin": margin}
     yield "capture records ignored", [replace(picture, shot=None) for picture in library], {}
     yield "picture identities ignored", [replace(picture, picture=None) for picture in library], {}
+    yield "no closer look", library, {"look": None}
 
 
 # Part 2: speed.

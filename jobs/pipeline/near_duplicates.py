@@ -7,12 +7,17 @@ picture identity, companion) and returns the groups; loading and storing them is
    metadata) or, without one, the same sha256 are one *content*. A group needs two different
    sha256s at least: a set of byte-identical copies alone is an exact group, not a near one. A
    content's capture records are all the records its files carry: the same picture data is one
-   shot, whatever a time-zone fix or a stripped EXIF made its metadata say.
+   shot, whatever a time-zone fix or a stripped EXIF made its metadata say. A content without a
+   fingerprint (a black frame: nothing for the hashes to read) is near no other, but its files
+   with other metadata are still one group.
 2. Two contents are *near* when their dhashes differ by at most INDEX_RADIUS bits and their whole
    fingerprints by at most MAX_DISTANCE. An index over the dhash finds these pairs without
    comparing every pair (multi-index hashing, below).
 3. A content without a capture record that is about as near (within MARGIN bits) to two
-   different shots could be a copy of either: it joins no group rather than maybe the wrong one.
+   different shots could be a copy of either: two frames of a burst are as close by their
+   fingerprints as a copy to its original. A closer look at the pictures in grey (their details,
+   when the caller can `look` them up) tells which shot it is nearest to, and the copy counts as
+   that shot; else it joins no group rather than maybe the wrong one.
 4. Near pairs are merged into groups in increasing distance, and a merge is refused when it would
    put two different shots into one group (contents none of whose records match), the two
    halves of a pair (a Live Photo's picture and video, a RAW and its JPEG), or two contents more
@@ -23,13 +28,14 @@ docs/duplicates.md tells how these thresholds were measured and what they achiev
 """
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
+from operator import attrgetter
 
 import numpy as np
 
-from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, HASH_BITS, different_shots
+from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, HASH_BITS, detail_difference, different_shots
 
 # On the evaluation set, 99 % of same-picture pairs are within 26 bits (of 192) and unrelated
 # photos never closer than 46.
@@ -78,6 +84,7 @@ class NearGroup:
 
 
 Shots = tuple[str, ...]  # the capture records of one content: empty when its files carry none
+Look = Callable[[int], bytes | None]  # a file's detail (perceptual.detail), None when it has none
 
 
 # Slots and tuples: a library of 100,000 pictures makes 100,000 of these, most with one file, one
@@ -86,7 +93,7 @@ Shots = tuple[str, ...]  # the capture records of one content: empty when its fi
 class _Content:
     ids: list[int]
     sha256: str  # of the first file listed
-    fingerprint: str
+    fingerprint: str  # its first file's with one; "" when none of its files has one
     shots: Shots = ()
     companions: tuple[int, ...] = ()
     other_bytes: dict[int, str] | None = None  # id -> sha256 of files whose bytes differ from `sha256`
@@ -102,40 +109,52 @@ def group_near_duplicates(
     index_radius: int = INDEX_RADIUS,
     max_spread: int = MAX_SPREAD,
     margin: int = MARGIN,
+    look: Look | None = None,
 ) -> list[NearGroup]:
-    """The near-duplicate groups among `pictures`, ordered by their lowest member id. Pictures
-    without a fingerprint (too small or featureless to compare) are left out."""
+    """The near-duplicate groups among `pictures`, ordered by their lowest member id. A picture
+    without a fingerprint (too small or featureless to compare: a black frame) is compared with
+    none, yet its copies with the same picture data and other metadata are still its group."""
     contents = _contents(pictures)
-    words = fingerprint_words([content.fingerprint for content in contents])
+    compared = [content for content in contents if content.fingerprint]
+    words = fingerprint_words([content.fingerprint for content in compared])
     first, second, distances = near_pairs(words, max_distance=max_distance, index_radius=index_radius)
     pairs = list(zip(first.tolist(), second.tolist(), distances.tolist()))
-    undecided = _undecided(contents, pairs, margin)
+    undecided, taken = _copies(compared, pairs, margin, look)
     pairs = [pair for pair in pairs if pair[0] not in undecided and pair[1] not in undecided]
-    grouped = _merge(contents, words, pairs, max_spread)
-    return [_near_group([contents[i] for i in group]) for group in grouped]
+    grouped = _merge(compared, words, pairs, max_spread, taken)
+    groups = [_near_group([compared[i] for i in group]) for group in grouped]
+    unseen = [_near_group([content]) for content in contents if not content.fingerprint and _differ_in_bytes(content)]
+    return sorted(groups + unseen, key=lambda group: group.members[0].id) if unseen else groups
 
 
 def _contents(pictures: Iterable[Picture]) -> list[_Content]:
-    pictures = [picture for picture in pictures if picture.fingerprint]
+    # In id order, so that a content is listed at its lowest id (ties are then broken in import
+    # order, whatever order the caller lists the pictures in) and takes its first file's fingerprint.
+    # Without a fingerprint, a picture counts only through its picture data's identity.
+    pictures = sorted((picture for picture in pictures if picture.fingerprint or picture.picture), key=attrgetter("id"))
     # A file hashed before picture identities were recorded is known by its bytes' twin's.
     identity_of = {picture.sha256: picture.picture for picture in pictures if picture.picture}
     by_identity: dict[str, _Content] = {}
     for picture in pictures:
-        identity = identity_of.get(picture.sha256) or picture.sha256
+        sha256 = picture.sha256
+        identity = identity_of.get(sha256) or sha256
         content = by_identity.get(identity)
-        if content is None:
-            by_identity[identity] = content = _Content([], picture.sha256, picture.fingerprint)
-        content.ids.append(picture.id)
-        if picture.sha256 != content.sha256:
-            content.other_bytes = {**(content.other_bytes or {}), picture.id: picture.sha256}
         # A blank record (as a database stores "none") is no record.
+        if content is None:
+            shots = (picture.shot,) if picture.shot else ()
+            companions = () if picture.companion is None else (picture.companion,)
+            by_identity[identity] = _Content([picture.id], sha256, picture.fingerprint, shots, companions)
+            continue
+        content.ids.append(picture.id)
+        if not content.fingerprint:
+            content.fingerprint = picture.fingerprint
+        if sha256 != content.sha256:
+            content.other_bytes = {**(content.other_bytes or {}), picture.id: sha256}
         if picture.shot and picture.shot not in content.shots:
             content.shots += (picture.shot,)
         if picture.companion is not None:
             content.companions += (picture.companion,)
-    # Ordered by lowest id, so that ties are broken in import order and results do not depend on
-    # the order the caller lists the pictures in.
-    return sorted(by_identity.values(), key=lambda content: min(content.ids))
+    return list(by_identity.values())
 
 
 def fingerprint_words(fingerprints: list[str]) -> np.ndarray:
@@ -255,21 +274,52 @@ def _batches(flip: int, queries: np.ndarray, low: np.ndarray, high: np.ndarray) 
         start = stop
 
 
-def _undecided(contents: list[_Content], pairs, margin: int) -> set[int]:
-    """Contents without a capture record that are about as close to two different shots: nothing
-    tells which of them they copy, so they join neither (and no group) rather than maybe the wrong one."""
-    closest: dict[int, list[tuple[int, Shots]]] = {}
+def _copies(contents: list[_Content], pairs, margin: int, look: Look | None) -> tuple[set[int], dict[int, Shots]]:
+    """Contents without a capture record that are about as close to two different shots, by the
+    fingerprint, could be a copy of either. A closer look (their details: `look` gives a file's)
+    tells which shot's picture the copy is nearest to; the copy then counts as that shot. Without
+    one, or when the closer look finds two shots as near, they are undecided: they join no group
+    rather than maybe the wrong one. Returns the undecided and the shots the others take."""
+    closest: dict[int, list[tuple[int, int]]] = {}
     for first, second, distance in pairs:
         for copy, other in ((first, second), (second, first)):
             if not contents[copy].shots and contents[other].shots:
-                closest.setdefault(copy, []).append((distance, contents[other].shots))
-    undecided = set()
-    for copy, shots in closest.items():
-        best = min(distance for distance, _ in shots)
-        candidates = {shot for distance, shot in shots if distance <= best + margin}
-        if any(_different(a, b) for a, b in combinations(candidates, 2)):
+                closest.setdefault(copy, []).append((distance, other))
+    undecided, taken = set(), {}
+    details = _Details(contents, look)
+    for copy, near in closest.items():
+        best = min(distance for distance, _ in near)
+        candidates = {other for distance, other in near if distance <= best + margin}
+        if not any(_different(contents[a].shots, contents[b].shots) for a, b in combinations(candidates, 2)):
+            continue
+        nearest = details.nearest(copy, candidates)
+        if nearest is None:
             undecided.add(copy)
-    return undecided
+        else:
+            taken[copy] = contents[nearest].shots
+    return undecided, taken
+
+
+class _Details:
+    """The closer look: each content's detail, read once, through its first file."""
+
+    def __init__(self, contents: list[_Content], look: Look | None):
+        self.contents, self.look, self.read = contents, look, {}
+
+    def of(self, content: int) -> bytes | None:
+        if content not in self.read:
+            self.read[content] = self.look(self.contents[content].ids[0])
+        return self.read[content]
+
+    def nearest(self, copy: int, candidates: set[int]) -> int | None:
+        """The candidate whose picture is nearest to the copy's, when it is nearer than every
+        candidate of another shot; None when that cannot be told."""
+        if self.look is None or self.of(copy) is None or any(self.of(c) is None for c in candidates):
+            return None
+        apart = {c: detail_difference(self.of(copy), self.of(c)) for c in sorted(candidates)}
+        nearest = min(apart, key=apart.get)
+        others = [c for c in apart if _different(self.contents[c].shots, self.contents[nearest].shots)]
+        return nearest if all(apart[nearest] < apart[c] for c in others) else None
 
 
 def _different(a: Shots, b: Shots) -> bool:
@@ -279,39 +329,46 @@ def _different(a: Shots, b: Shots) -> bool:
 
 
 class _Group:
-    __slots__ = ("members", "shots", "files", "companions")
+    __slots__ = ("members", "shots", "companions")
 
-    def __init__(self, content: _Content, index: int):
+    def __init__(self, index: int, shots: Shots, companions: frozenset[int]):
         self.members = [index]
-        self.shots = {content.shots} if content.shots else set()
-        self.files = set(content.ids)
-        self.companions = set(content.companions)
+        self.shots = {shots} if shots else set()
+        self.companions = companions  # the contents holding the other halves of its files' pairs
 
     def takes(self, other: "_Group") -> None:
         self.members += other.members
         self.shots |= other.shots
-        self.files |= other.files
-        self.companions |= other.companions
+        if other.companions:
+            self.companions = self.companions | other.companions
 
 
-def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) -> list[list[int]]:
+def _merge(
+    contents: list[_Content], words: np.ndarray, pairs, max_spread: int, taken: dict[int, Shots]
+) -> list[list[int]]:
     """Groups of content indexes (each sorted), built from near pairs in increasing distance
-    under the capture-record and spread constraints: two contents or more, or one whose files
-    differ in their bytes (the same picture data with other metadata)."""
+    under the capture-record and spread constraints (a copy counts as the shot it was `taken`
+    for): two contents or more, or one whose files differ in their bytes (the same picture data
+    with other metadata)."""
+    companions = _companion_contents(contents)
     group_of: dict[int, _Group] = {}  # only for contents in a near pair: most are in none
 
     def group(content: int) -> _Group:
-        if content not in group_of:
-            group_of[content] = _Group(contents[content], content)
-        return group_of[content]
+        found = group_of.get(content)
+        if found is None:
+            shots = taken.get(content, contents[content].shots)
+            found = group_of[content] = _Group(content, shots, companions.get(content, _NONE))
+        return found
 
     for first, second, _ in pairs:
         a, b = group(first), group(second)
         if a is b:
             continue
-        if any(_different(x, y) for x in a.shots for y in b.shots):
+        if a.shots and b.shots and any(_different(x, y) for x in a.shots for y in b.shots):
             continue
-        if not a.companions.isdisjoint(b.files) or not b.companions.isdisjoint(a.files):
+        if (a.companions and not a.companions.isdisjoint(b.members)) or (
+            b.companions and not b.companions.isdisjoint(a.members)
+        ):
             continue
         if len(a.members) < len(b.members):
             a, b = b, a
@@ -324,6 +381,24 @@ def _merge(contents: list[_Content], words: np.ndarray, pairs, max_spread: int) 
     merged = [members for members in merged if len(members) > 1 or _differ_in_bytes(contents[members[0]])]
     alone = [[i] for i, content in enumerate(contents) if i not in group_of and _differ_in_bytes(content)]
     return sorted(merged + alone)
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+def _companion_contents(contents: list[_Content]) -> dict[int, frozenset[int]]:
+    """For each content with a file in a pair, the contents holding the other halves (those with
+    a fingerprint: a half without one is in no group anyway)."""
+    paired = [(index, content) for index, content in enumerate(contents) if content.companions]
+    if not paired:
+        return {}
+    content_of = {id_: index for index, content in enumerate(contents) for id_ in content.ids}
+    found = {}
+    for index, content in paired:
+        others = frozenset(content_of[id_] for id_ in content.companions if id_ in content_of)
+        if others:
+            found[index] = others
+    return found
 
 
 def _differ_in_bytes(content: _Content) -> bool:
