@@ -27,8 +27,10 @@ picture identity, companion) and returns the groups; loading and storing them is
 docs/duplicates.md tells how these thresholds were measured and what they achieve.
 """
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
 from operator import attrgetter
@@ -114,6 +116,27 @@ def group_near_duplicates(
     """The near-duplicate groups among `pictures`, ordered by their lowest member id. A picture
     without a fingerprint (too small or featureless to compare: a black frame) is compared with
     none, yet its copies with the same picture data and other metadata are still its group."""
+    with _no_cycle_collection():
+        return _group(pictures, max_distance, index_radius, max_spread, margin, look)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The grouping makes a few objects for every picture (a library of 100,000 makes 300,000),
+    none of them in a reference cycle: Python's cycle collector, run again and again as they are
+    made, would go over the whole heap each time, and took 60 % of the time to build them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _group(
+    pictures: Iterable[Picture], max_distance: int, index_radius: int, max_spread: int, margin: int, look: Look | None
+) -> list[NearGroup]:
     contents = _contents(pictures)
     compared = [content for content in contents if content.fingerprint]
     words = fingerprint_words([content.fingerprint for content in compared])
@@ -200,11 +223,13 @@ BATCH = 1 << 16
 
 @dataclass(frozen=True)
 class Candidates:
-    """A batch of candidate pairs from the index: query `queries[q]` against the keys at
-    `positions[counts[:q].sum():counts[:q + 1].sum()]` of the chunk's sorted order."""
+    """A batch of candidate pairs from the index: query `queries[q]` (whose key is
+    `query_keys[q]`) against the keys at `positions[counts[:q].sum():counts[:q + 1].sum()]` of the
+    chunk's sorted order."""
 
     flip: int
     queries: np.ndarray
+    query_keys: np.ndarray
     counts: np.ndarray
     positions: np.ndarray  # into `order`, int32
 
@@ -219,7 +244,7 @@ def close_keys(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray, np.n
     chunk's sorted order, against its query's key, without being expanded into a pair first (at
     100,000 pictures there are a thousand candidates for every close pair)."""
     for order, sorted_keys, batch in index_candidates(keys, radius):
-        query_keys = np.repeat(keys[batch.queries], batch.counts)
+        query_keys = np.repeat(batch.query_keys, batch.counts)
         hits = np.flatnonzero(np.bitwise_count(sorted_keys[batch.positions] ^ query_keys) <= radius)
         first = batch.queries[np.searchsorted(np.cumsum(batch.counts), hits, side="right")]
         second = order[batch.positions[hits]]
@@ -240,27 +265,35 @@ def index_candidates(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray
     flips = [
         sum(1 << bit for bit in bits) for n in range(chunk_radius + 1) for bits in combinations(range(CHUNK_BITS), n)
     ]
-    everyone = np.arange(len(keys))
     for chunk_number in range(CHUNKS):
-        chunk = ((keys >> np.uint64(chunk_number * CHUNK_BITS)) & np.uint64((1 << CHUNK_BITS) - 1)).astype(np.int64)
+        chunk = ((keys >> np.uint64(chunk_number * CHUNK_BITS)) & np.uint64((1 << CHUNK_BITS) - 1)).astype(np.int32)
         order = np.argsort(chunk, kind="stable")
         sorted_keys = keys[order]
-        # starts[v]:starts[v + 1] is where chunk value v sits in `order`.
-        starts = np.searchsorted(chunk[order], np.arange((1 << CHUNK_BITS) + 1)).astype(np.int32)
+        # Chunk value v sits at starts[v]:starts[v] + sizes[v] in `order`.
+        bounds = np.searchsorted(chunk[order], np.arange((1 << CHUNK_BITS) + 1)).astype(np.int32)
+        starts, sizes = bounds[:-1], np.diff(bounds)
+        # A pair whose chunks differ by a flip is looked up once, from the side where the flip's
+        # lowest bit is 0 (its queries are the same for all flips of that lowest bit); an exact
+        # match from both sides, and kept from the lower index.
+        # Queries come in the chunk's order, so that those that look up one value come together
+        # and find its keys in the cache.
+        sorted_chunk = chunk[order]
+        sides = {None: (order, sorted_chunk, sorted_keys)}
+        for bit in range(CHUNK_BITS):
+            side = sorted_chunk & (1 << bit) == 0
+            sides[bit] = (order[side], sorted_chunk[side], sorted_keys[side])
         for flip in flips:
-            # A pair whose chunks differ by `flip` is looked up once, from the side where the
-            # flip's lowest bit is 0; an exact match from both sides, and kept from the lower index.
-            queries = np.flatnonzero(chunk & (flip & -flip) == 0) if flip else everyone
-            wanted = chunk[queries] ^ flip
-            for batch in _batches(flip, queries, starts[wanted], starts[wanted + 1]):
+            queries, values, query_keys = sides[(flip & -flip).bit_length() - 1 if flip else None]
+            wanted = values ^ flip
+            for batch in _batches(flip, queries, query_keys, starts[wanted], sizes[wanted]):
                 yield order, sorted_keys, batch
 
 
-def _batches(flip: int, queries: np.ndarray, low: np.ndarray, high: np.ndarray) -> Iterator[Candidates]:
-    """The candidates (query, k) for every k in low:high of each query, BATCH at a time."""
-    counts = high - low
-    some = counts > 0
-    queries, low, counts = queries[some], low[some], counts[some]
+def _batches(
+    flip: int, queries: np.ndarray, query_keys: np.ndarray, low: np.ndarray, counts: np.ndarray
+) -> Iterator[Candidates]:
+    """The candidates (query, k) for every k in low:low + count of each query, BATCH at a time.
+    Queries with no candidate are kept: numpy's repeat skips them more cheaply than a filter would."""
     ends = np.cumsum(counts, dtype=np.int64)
     start = 0
     while start < len(queries):
@@ -268,9 +301,9 @@ def _batches(flip: int, queries: np.ndarray, low: np.ndarray, high: np.ndarray) 
         batch_counts = counts[start:stop]
         total = int(ends[stop - 1] - ends[start] + counts[start])
         # Each query's run of positions, low to high, one after the other.
-        offsets = np.cumsum(batch_counts) - batch_counts - low[start:stop]
-        positions = np.arange(total, dtype=np.int32) - np.repeat(offsets.astype(np.int32), batch_counts)
-        yield Candidates(flip, queries[start:stop], batch_counts, positions)
+        offsets = np.cumsum(batch_counts, dtype=np.int32) - batch_counts - low[start:stop]
+        positions = np.arange(total, dtype=np.int32) - np.repeat(offsets, batch_counts)
+        yield Candidates(flip, queries[start:stop], query_keys[start:stop], batch_counts, positions)
         start = stop
 
 
