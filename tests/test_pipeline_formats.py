@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+import rawpy
 from PIL import Image
 
 from jobs.pipeline import formats
 from jobs.pipeline.analysis import analyse
-from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, distance, fingerprint
+from jobs.pipeline.perceptual import FINGERPRINT_LENGTH, camera_name, distance, fingerprint
+from jobs.pipeline import raw
 from jobs.pipeline.raw import open_raw, read_structure
 from tests import media
 
@@ -189,8 +191,73 @@ def test_a_dng_without_a_usable_preview_is_developed(tmp_path, preview):
     assert distance(result.fingerprint, fingerprint(media.picture())) <= 12
 
 
-# LibRaw reads a CR2, NEF, ARW, ORF, RW2, RAF or CR3 only from a camera it knows, which no tool
-# here writes; their structures, read by our own reader, are checked on files shaped like theirs.
+# NEF, ARW and CR2 laid out as those makers' cameras lay them out (tests/media.py): the picture,
+# its size and the capture time come from our reading of the structure alone. LibRaw reads the NEF
+# and ARW (a camera it knows, sensor data it can develop) and refuses the CR2, whose sensor data
+# (Canon's lossless JPEG slices) is left out: the preview path needs no LibRaw.
+CAMERA_RAWS = [("DSC_0001.NEF", formats.NEF), ("DSC00001.ARW", formats.ARW), ("IMG_0001.CR2", formats.CR2)]
+RAW_EXIF = (*DNG_EXIF, "-ExifImageWidth=400", "-ExifImageHeight=600")  # Canon states the size only there
+
+
+def structure_of(path, media_type) -> tuple[Image.Exif, list[bytes]]:
+    with open(path, "rb") as f:
+        structure = read_structure(f, media_type)
+        return structure.exif, [preview.read() for preview in structure.previews()]
+
+
+@pytest.mark.parametrize("name, media_type", CAMERA_RAWS, ids=[k.label for _, k in CAMERA_RAWS])
+def test_a_nef_arw_or_cr2_takes_its_picture_size_and_time_from_its_own_structure(tmp_path, name, media_type):
+    preview = media.jpeg(SENSOR.resize((320, 480)))
+    path = media.camera_raw(tmp_path / name, SENSOR, orientation=6, preview=preview, tags=RAW_EXIF)
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+
+    assert result.mime_type == media_type.mime_type
+    assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
+    assert result.camera == camera_name(*media.CAMERAS[path.suffix.lstrip(".")])
+    assert open_raw(path, media_type).reduced.size == (480, 320)  # the preview's, turned upright
+    assert distance(result.fingerprint, fingerprint(media.picture())) <= 12
+    if media_type is formats.CR2:
+        with pytest.raises(rawpy.LibRawFileUnsupportedError):
+            rawpy.imread(str(path))
+    else:  # the size our reader states is LibRaw's
+        with rawpy.imread(str(path)) as libraw:
+            assert (libraw.sizes.width, libraw.sizes.height, libraw.sizes.flip) == (400, 600, 6)
+
+
+@pytest.mark.parametrize("name, media_type", CAMERA_RAWS[:2], ids=["NEF", "ARW"])
+def test_a_nef_or_arw_without_a_usable_preview_is_developed_by_libraw(tmp_path, name, media_type):
+    preview = media.jpeg(SENSOR)[:3000]
+    path = media.camera_raw(tmp_path / name, SENSOR, orientation=6, preview=preview, tags=RAW_EXIF)
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+
+    assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
+    assert open_raw(path, media_type).reduced.size == (600, 400)  # developed whole, turned
+    assert distance(result.fingerprint, fingerprint(media.picture())) <= 12
+
+
+@pytest.mark.parametrize("at_offset", [True, False], ids=["offset past the end", "length past the end"])
+def test_a_raw_whose_preview_points_outside_the_file_is_developed(tmp_path, at_offset):
+    path = media.camera_raw(tmp_path / "DSC_0002.NEF", SENSOR, orientation=6, preview=media.jpeg(SENSOR), tags=RAW_EXIF)
+    media.preview_pointing_outside(path, at_offset=at_offset)
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+
+    assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
+    assert open_raw(path, formats.NEF).reduced.size == (600, 400)
+
+
+def test_exif_far_from_the_start_of_the_file_is_read_from_the_file(tmp_path, monkeypatch):
+    path = media.camera_raw(tmp_path / "DSC_0003.NEF", SENSOR, orientation=6, preview=media.jpeg(SENSOR), tags=RAW_EXIF)
+    monkeypatch.setattr(raw, "METADATA_SPAN", 64)  # as if the EXIF lay after the sensor data
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+
+    assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
+    assert result.camera == "NIKON D850"
+
+
 EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x8825, 0x9003, 0x9011
 
 
@@ -217,7 +284,7 @@ def test_the_exif_of_a_tiff_structured_raw_is_read_under_its_own_magic_number(tm
     media.picture(64, 48).save(path, "TIFF", exif=ifd0.tobytes())
     path.write_bytes(magic + path.read_bytes()[4:])
 
-    exif, previews = read_structure(path, media_type)
+    exif, previews = structure_of(path, media_type)
     assert_camera_exif(exif)
     assert previews == []  # its one picture is not a JPEG
 
@@ -249,7 +316,7 @@ def test_previews_are_found_where_each_maker_stores_them(tmp_path, magic, media_
     path = tmp_path / "raw"
     path.write_bytes(magic + (8).to_bytes(4, "little" if endian == "<" else "big") + directory + PREVIEW)
 
-    _, previews = read_structure(path, media_type)
+    _, previews = structure_of(path, media_type)
 
     assert previews == ([PREVIEW] if found else [])
 
@@ -265,7 +332,7 @@ def test_the_exif_of_a_cr3_is_joined_from_its_cmt_boxes(tmp_path):
     path = tmp_path / "IMG_0001.CR3"
     path.write_bytes(box(b"ftyp", b"crx \0\0\0\1crx isom") + box(b"moov", metadata + box(b"mvhd", b"\0" * 100)))
 
-    exif, previews = read_structure(path, formats.CR3)
+    exif, previews = structure_of(path, formats.CR3)
     assert_camera_exif(exif)
     assert previews == []  # LibRaw finds a CR3's previews
 

@@ -317,9 +317,13 @@ def hostile_folder(corpus, tmp_path):
     good = ["Été 2019 ☀.jpg", "a" * 251 + ".jpg", "new\nline.jpg", "two..dots.jpg", "-rf.jpg"]
     for name in good:
         (folder / name).write_bytes((corpus / "elodie/plain.jpg").read_bytes())
-    # A RAW whose preview is broken: its sensor data is developed instead.
+    # A RAW whose preview is broken, or named outside the file: its sensor data is developed instead.
     good.append("broken-preview.dng")
     (folder / "broken-preview.dng").write_bytes(broken_dng(tmp_path))
+    for name, at_offset in (("preview-past-the-end.nef", True), ("preview-running-past-the-end.nef", False)):
+        good.append(name)
+        nef = media.camera_raw(folder / name, media.picture(), preview=media.jpeg(media.picture()))
+        media.preview_pointing_outside(nef, at_offset=at_offset)
     # Damaged files that decoders may still show in part (libheif fills missing tiles in grey).
     damaged = ["half.heic", *(p.name for p in (corpus / "broken").rglob("*") if p.is_file())]
     (folder / "half.heic").write_bytes(cut(corpus, "digicam/Apple/iPhone XR/IMG_3589.HEIC", 0.5))

@@ -1,23 +1,28 @@
 """Camera RAW files (DNG, CR2, CR3, NEF, ARW, ORF, RW2, RAF): the picture from the preview the
 camera embedded, the size of the full RAW image, and the EXIF of the RAW itself.
 
-Most of these formats are TIFFs (ORF and RW2 under another magic number): their EXIF and their
-JPEG previews are found in their own directories with Pillow's TIFF reader, and the smallest
-preview that shows the whole picture at thumbnail size is decoded at a reduced scale like any
-JPEG. LibRaw (through rawpy) tells the full image's size and orientation without reading the
-sensor data, finds the preview where the file's structure is not a TIFF's (a RAF's header, a
-CR3's boxes) or hides it (an ORF's maker notes), and develops the sensor data when no preview
-serves. A CR3's EXIF is read from its CMT boxes, a RAF's from its preview.
+Most of these formats are TIFFs (ORF and RW2 under another magic number). For them one pass of our
+own over the file's TIFF directories, read from its first bytes where cameras write them, finds
+everything a picture from the preview needs: the JPEG previews' places, the full image's size and
+orientation, and the EXIF, which Pillow then reads from those same bytes as it reads a JPEG's. The
+smallest preview that shows the whole picture at thumbnail size is read alone and decoded at a
+reduced scale like any JPEG, and LibRaw is not asked at all: the RAW costs what a JPEG of its
+preview's size costs. LibRaw (through rawpy) serves where that pass does not: it finds the preview
+where the file's structure is not a TIFF's (a RAF's header, a CR3's boxes) or hides it (an ORF's
+maker notes), tells the size and orientation of what our pass cannot, and develops the sensor
+data when no preview serves. A CR3's EXIF is read from its CMT boxes, a RAF's from its preview.
 docs/formats.md says why, docs/performance.md has the measurements."""
 
 import io
 import os
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import rawpy
-from PIL import ExifTags, Image, TiffImagePlugin
+from PIL import Image
 
 from jobs.pipeline import formats
 from jobs.pipeline.errors import MediaError
@@ -27,7 +32,7 @@ from jobs.pipeline.timestamps.containers import find_box
 LIBRAW_VERSION = ".".join(map(str, rawpy.libraw_version))
 # LibRaw's `flip` as the EXIF orientation that turns the sensor's picture upright.
 FLIP_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
-EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+EXIF_IFD, GPS_IFD, INTEROP_IFD = 0x8769, 0x8825, 0xA005
 # A preview serves when its long side reaches this and its shape is the full picture's (a 160x120
 # index thumbnail of a 3:2 picture has black bars).
 MIN_PREVIEW_SIDE = 320
@@ -36,6 +41,17 @@ SHAPE_TOLERANCE = 0.03
 
 def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
     """Read one RAW file. Raises MediaError with a message a person understands."""
+    with open(path, "rb") as f:
+        structure = read_structure(f, media_type)
+        if structure.size is not None:
+            _refuse_too_large(structure.size, media_type)
+            if found := _first_usable(structure.previews(), structure.size, structure.orientation):
+                return _photo(structure.size, structure.orientation, structure.exif, found[1])
+        return _with_libraw(path, media_type, structure)
+
+
+def _with_libraw(path: Path, media_type: formats.MediaType, structure: "Structure") -> Photo:
+    """LibRaw's reading of the file, for what the structure's own pass left open."""
     with rawpy.RawPy() as raw:
         try:
             raw.open_file(str(path))
@@ -45,51 +61,59 @@ def open_raw(path: Path, media_type: formats.MediaType) -> Photo:
                 f"server's RAW reader (LibRaw {LIBRAW_VERSION}). Import the camera's JPEG of "
                 f"the same shot, or convert the file to DNG ({_said(e)})"
             ) from e
-        sizes = raw.sizes
-        orientation = FLIP_ORIENTATION.get(sizes.flip, 1)
-        width, height = sizes.width, sizes.height
-        if width * height > Image.MAX_IMAGE_PIXELS:
-            raise MediaError(
-                f"{media_type.label} image is too large to decode safely: it declares more pixels than "
-                f"MEDIAIMPORT_MAX_IMAGE_PIXELS allows. Raise that setting to import it if it is genuine "
-                f"({width}x{height} pixels)"
-            )
-        exif, previews = read_structure(path, media_type)
-        # LibRaw is asked only when the file's own structure offers no usable preview: it copies
-        # the preview with an EXIF header made for it, which costs more than decoding a small one.
-        found = _first_usable(previews, (width, height), orientation) or _first_usable(
-            _libraw_preview(raw), (width, height), orientation
-        )
-        preview, reduced = found or (None, None)
-        if exif is None:
-            exif = _jpeg_exif(preview)
+        size, orientation = structure.size, structure.orientation
+        if size is None:
+            size, orientation = (raw.sizes.width, raw.sizes.height), FLIP_ORIENTATION.get(raw.sizes.flip, 1)
+            _refuse_too_large(size, media_type)
+        # The structure's previews were tried already where it told the full size; LibRaw's own
+        # (the largest, copied with an EXIF header made for it) is the last try before a decode.
+        ours = () if structure.size is not None else structure.previews()
+        preview, reduced = _first_usable(ours, size, orientation) or _first_usable(
+            _libraw_preview(raw), size, orientation
+        ) or (None, None)  # fmt: skip
+        exif = structure.exif if structure.exif is not None else _jpeg_exif(preview)
         if reduced is None:
-            reduced = _develop(raw, media_type)
+            reduced = _develop(raw, media_type)  # LibRaw turns it upright itself
+    return _photo(size, orientation, exif, reduced)
+
+
+def _photo(size: tuple[int, int], orientation: int, exif: Image.Exif, reduced: Image.Image) -> Photo:
+    width, height = size
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
     exif[ORIENTATION_TAG] = orientation  # the RAW's own, which its preview need not repeat
     return Photo(width=width, height=height, exif=exif, xmp=None, iptc=None, reduced=reduced)
 
 
-def _libraw_preview(raw) -> Iterator[bytes]:
+def _refuse_too_large(size: tuple[int, int], media_type: formats.MediaType) -> None:
+    width, height = size
+    if width * height > Image.MAX_IMAGE_PIXELS:
+        raise MediaError(
+            f"{media_type.label} image is too large to decode safely: it declares more pixels than "
+            f"MEDIAIMPORT_MAX_IMAGE_PIXELS allows. Raise that setting to import it if it is genuine "
+            f"({width}x{height} pixels)"
+        )
+
+
+def _libraw_preview(raw) -> Iterator[BinaryIO]:
     try:
         thumb = raw.extract_thumb()
     except (rawpy.LibRawError, OSError):
         return
     if thumb.format == rawpy.ThumbFormat.JPEG:
-        yield thumb.data
+        yield io.BytesIO(thumb.data)
 
 
 def _first_usable(
-    previews: Iterable[bytes], full: tuple[int, int], orientation: int
-) -> tuple[bytes, Image.Image] | None:
+    previews: Iterable[BinaryIO], full: tuple[int, int], orientation: int
+) -> tuple[BinaryIO, Image.Image] | None:
     """The first embedded JPEG that shows the whole picture large enough, with its reduced decode
     turned upright; None when there is none such or they are broken (the sensor data is developed
     instead). A preview too large to decode safely is the file's error."""
     for preview in previews:
         with decoding("RAW preview"):
             try:
-                with Image.open(io.BytesIO(preview), formats=["JPEG"]) as im:
+                with Image.open(preview, formats=["JPEG"]) as im:
                     if _shows_the_picture(im.size, full):
                         return preview, reduced_copy(im, orientation)
             except (OSError, SyntaxError, ValueError, EOFError):
@@ -126,104 +150,259 @@ def _said(error: BaseException) -> str:
     return (said.decode(errors="replace") if isinstance(said, bytes) else str(said)).strip() or type(error).__name__
 
 
-# The file's own structure: EXIF and previews --------------------------------------------------
+# The file's own structure ------------------------------------------------------------------------
 
 # Olympus and Panasonic write a TIFF under a magic number of their own.
 TIFF_MAGICS = {b"II*\0": "<", b"MM\0*": ">", b"IIRO": "<", b"IIRS": "<", b"MMOR": ">", b"IIU\0": "<"}
+STANDARD_MAGICS = {"<": b"II*\0", ">": b"MM\0*"}  # what Pillow reads the EXIF under
 TIFF_FAMILIES = {"tiff", "cr2", "orf", "rw2"}
 CR3_METADATA_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
-SUB_IFDS, NEW_SUBFILE_TYPE, PHOTOMETRIC, COMPRESSION = 0x014A, 0x00FE, 0x0106, 0x0103
-STRIP_OFFSETS, STRIP_BYTE_COUNTS, JPEG_OFFSET, JPEG_LENGTH = 0x0111, 0x0117, 0x0201, 0x0202
+IMAGE_WIDTH, IMAGE_LENGTH, COMPRESSION, PHOTOMETRIC, STRIP_OFFSETS = 0x0100, 0x0101, 0x0103, 0x0106, 0x0111
+STRIP_BYTE_COUNTS, SUB_IFDS, JPEG_OFFSET, JPEG_LENGTH = 0x0117, 0x014A, 0x0201, 0x0202
+ACTIVE_AREA, PIXEL_X, PIXEL_Y = 0xC68D, 0xA002, 0xA003
 PANASONIC_JPG_FROM_RAW = 0x002E
+PANASONIC_BORDERS = (0x0004, 0x0005, 0x0006, 0x0007)  # the sensor's top, left, bottom, right
 JPEG_COMPRESSIONS = {6, 7}
 SENSOR_DATA = {32803, 34892}  # colour filter array, linear raw: the sensor's own values
 MAX_SUB_IFDS = 8
+MAX_ENTRIES = 1000  # a directory declaring more is noise, not a camera's
 MAX_PREVIEW_BYTES = 64 * 1024 * 1024
+# Cameras write their directories and EXIF (maker notes too) at the start of the file: one read of
+# this much finds them, and the metadata up to METADATA_SPAN is read on with it in one piece.
+HEAD_SIZE = 64 * 1024
+METADATA_SPAN = 4 * 1024 * 1024
+# Bytes per value of each TIFF field type; the integer ones as struct reads them.
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+INTEGERS = {3: "H", 4: "I", 13: "I"}
+DAMAGED = (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error)
 
 
-def read_structure(path: Path, media_type: formats.MediaType) -> tuple[Image.Exif | None, list[bytes]]:
-    """The RAW's EXIF, its Exif and GPS sub-IFDs read at once (the file is closed afterwards), and
-    the JPEG previews its TIFF directories hold, smallest first: the first that serves is the
-    cheapest to decode. None for the EXIF of a RAF, whose EXIF is its preview's. Damaged EXIF is
-    treated as absent: the picture and the file's other dates still count."""
+@dataclass
+class Structure:
+    """What a RAW's own structure tells. `size` (as stored, before `orientation`) is None where it
+    does not say: LibRaw is asked then. `exif` is None for a RAF, whose EXIF is its preview's."""
+
+    exif: Image.Exif | None
+    size: tuple[int, int] | None = None
+    orientation: int = 1
+    places: list[tuple[int, int]] = field(default_factory=list)  # the JPEG previews, smallest first
+    reader: "TiffReader | None" = None
+
+    def previews(self) -> Iterator[BinaryIO]:
+        """Each preview as a file of its own, read from the RAW's open file where it lies: decoding
+        it there costs what decoding a JPEG file does, where a copy in memory costs 5-10 % more
+        for a full-size preview (docs/performance.md)."""
+        for start, length in self.places:
+            yield io.BufferedReader(FileWindow(self.reader.f, start, length))
+
+
+class FileWindow(io.RawIOBase):
+    """`length` bytes of an open file from `start`, read as a file of their own."""
+
+    def __init__(self, f: BinaryIO, start: int, length: int):
+        self.f, self.start, self.length, self.position = f, start, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.length}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        wanted = max(0, min(len(buffer), self.length - self.position))
+        self.f.seek(self.start + self.position)
+        got = self.f.readinto(memoryview(buffer)[:wanted]) or 0
+        self.position += got
+        return got
+
+
+def read_structure(f: BinaryIO, media_type: formats.MediaType) -> Structure:
+    """The RAW's structure from its open file. Damaged EXIF or directories are treated as absent:
+    LibRaw then reads the picture, and the file's other dates still count."""
     try:
         if media_type.family in TIFF_FAMILIES:
-            return _tiff_structure(path)
+            return _tiff_structure(f)
         if media_type.family == "cr3":
-            return _cr3_exif(path), []
-    except (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error):
-        return Image.Exif(), []
-    return None, []
+            return Structure(_cr3_exif(f))
+    except DAMAGED:
+        return Structure(Image.Exif())
+    return Structure(None)
 
 
-def _tiff_structure(path: Path) -> tuple[Image.Exif, list[bytes]]:
+class TiffReader:
+    """A TIFF's directories, read from the bytes already in memory where they lie there, from the
+    file otherwise. Only the entries' raw fields are kept: Pillow reads the EXIF itself."""
+
+    def __init__(self, f: BinaryIO, head: bytes, endian: str):
+        self.f, self.head, self.endian = f, head, endian
+
+    def read_up_to(self, end: int) -> None:
+        """Extends the bytes in memory to the file's first `end`, in one read."""
+        if end > len(self.head):
+            self.f.seek(len(self.head))
+            self.head += self.f.read(end - len(self.head))
+
+    def read(self, start: int, length: int) -> bytes:
+        if start + length <= len(self.head):
+            return self.head[start : start + length]
+        self.f.seek(start)
+        return self.f.read(length)
+
+    def directory(self, offset: int) -> "Directory":
+        (count,) = struct.unpack(self.endian + "H", self.read(offset, 2))
+        if count > MAX_ENTRIES:
+            raise ValueError(f"a TIFF directory of {count} entries")
+        data = self.read(offset + 2, 12 * count + 4)
+        fields = struct.iter_unpack(self.endian + "HHI4s", data[:-4])
+        entries = {tag: (kind, n, value) for tag, kind, n, value in fields}
+        return Directory(entries, struct.unpack(self.endian + "I", data[-4:])[0], offset + 2 + len(data))
+
+    def place(self, entry: tuple[int, int, bytes]) -> tuple[int, int] | None:
+        """(offset, length) of an entry's value where it is not in the entry itself."""
+        kind, count, value = entry
+        length = count * TYPE_SIZES.get(kind, 1)
+        return (struct.unpack(self.endian + "I", value)[0], length) if length > 4 else None
+
+    def integers(self, entry: tuple[int, int, bytes] | None) -> tuple[int, ...]:
+        if entry is None or (form := INTEGERS.get(entry[0])) is None or entry[1] > 64:
+            return ()
+        kind, count, value = entry
+        length = count * TYPE_SIZES[kind]
+        data = value[:length] if length <= 4 else self.read(struct.unpack(self.endian + "I", value)[0], length)
+        return struct.unpack(f"{self.endian}{count}{form}", data) if len(data) == length else ()
+
+    def integer(self, directory: dict, tag: int) -> int | None:
+        """A tag's value where it is one integer: what the structure needs of each directory."""
+        values = self.integers(directory.get(tag))
+        return values[0] if len(values) == 1 else None
+
+
+@dataclass
+class Directory:
+    entries: dict[int, tuple[int, int, bytes]]  # {tag: (type, count, value field)}
+    next: int  # the next directory's offset, 0 for none
+    end: int  # where its entries end in the file
+
+
+NO_DIRECTORY = Directory({}, 0, 0)
+
+
+def _tiff_structure(f: BinaryIO) -> Structure:
+    head = f.read(HEAD_SIZE)
+    endian = TIFF_MAGICS.get(head[:4])
+    if endian is None:
+        return Structure(Image.Exif())
+    reader = TiffReader(f, head, endian)
+    first = struct.unpack(endian + "I", head[4:8])[0]
+    ifd0 = reader.directory(first)
+    exif_ifd, gps_ifd = _linked(reader, ifd0, EXIF_IFD), _linked(reader, ifd0, GPS_IFD)
+    sub_ifds = reader.integers(ifd0.entries.get(SUB_IFDS))[:MAX_SUB_IFDS]
+    images = [ifd0, *(_directory(reader, offset) for offset in (ifd0.next, *sub_ifds))]
+    places = sorted({p for d in images if (p := _jpeg_place(reader, d.entries))}, key=lambda p: p[1])
+    if PANASONIC_JPG_FROM_RAW in ifd0.entries and (p := reader.place(ifd0.entries[PANASONIC_JPG_FROM_RAW])):
+        places.append(p)
+    orientation = reader.integer(ifd0.entries, ORIENTATION_TAG)
+    return Structure(
+        exif=_exif(reader, first, [ifd0, exif_ifd, gps_ifd, _linked(reader, exif_ifd, INTEROP_IFD)]),
+        size=_full_size(reader, ifd0.entries, images, exif_ifd.entries),
+        orientation=orientation if orientation in range(1, 9) else 1,
+        places=places,
+        reader=reader,
+    )
+
+
+def _linked(reader: TiffReader, directory: Directory, tag: int) -> Directory:
+    return _directory(reader, reader.integer(directory.entries, tag))
+
+
+def _directory(reader: TiffReader, offset: int | None) -> Directory:
+    """The directory at `offset`; none there, or a damaged one (cut off, pointing anywhere), as an
+    empty one: the others still count."""
+    try:
+        return reader.directory(offset) if offset else NO_DIRECTORY
+    except DAMAGED:
+        return NO_DIRECTORY
+
+
+def _exif(reader: TiffReader, first: int, directories: list[Directory]) -> Image.Exif:
+    """Pillow's EXIF of the file, read as a JPEG's is: IFD0 now, the Exif and GPS directories when
+    asked, from the bytes in memory, when they and their values lie in the file's first
+    METADATA_SPAN bytes (as cameras write them). Else read from the file at once, which is then
+    closed."""
     exif = Image.Exif()
-    with open(path, "rb") as f:
-        head = f.read(8)
-        exif.endian = TIFF_MAGICS.get(head[:4])
-        if exif.endian is None:
-            return exif, []
-        exif.load_from_fp(f, struct.unpack(f"{exif.endian}I", head[4:8])[0])
-        for ifd in (EXIF_IFD, GPS_IFD):
-            exif.get_ifd(ifd)  # read now: Pillow reads sub-IFDs when asked, from the open file
-        directories = [exif, exif.get_ifd(ExifTags.IFD.IFD1), *_sub_ifds(f, exif)]
-        places = sorted({place for d in directories if (place := _jpeg_place(d))}, key=lambda p: p[1])
-        previews = [data for start, length in places if (data := _read(f, start, length)).startswith(b"\xff\xd8")]
-    if isinstance(jpeg := exif.get(PANASONIC_JPG_FROM_RAW), bytes):
-        previews.append(jpeg)
-    return exif, previews
+    places = [place for d in directories for entry in d.entries.values() if (place := reader.place(entry))]
+    end = max([d.end for d in directories] + [start + length for start, length in places])
+    if end <= METADATA_SPAN:
+        reader.read_up_to(end)
+        exif.load(STANDARD_MAGICS[reader.endian] + reader.head[4:end])
+        return exif
+    exif.endian = reader.endian
+    exif.load_from_fp(reader.f, first)
+    for ifd in (EXIF_IFD, GPS_IFD):
+        exif.get_ifd(ifd)
+    return exif
 
 
-def _sub_ifds(f, exif: Image.Exif) -> Iterator[Mapping]:
-    """The directories SubIFDs points to: a DNG's and a NEF's sensor data and previews."""
-    offsets = exif.get(SUB_IFDS)
-    for offset in (offsets if isinstance(offsets, tuple) else (offsets,))[:MAX_SUB_IFDS]:
-        if isinstance(offset, int):
-            directory = TiffImagePlugin.ImageFileDirectory_v2(exif.head)
-            f.seek(offset)
-            directory.load(f)
-            yield directory
+def _full_size(reader: TiffReader, ifd0: dict, images: list[Directory], exif_ifd: dict) -> tuple[int, int] | None:
+    """The full RAW image's size as the file states it: Panasonic's sensor borders; the sensor
+    data's directory, within its ActiveArea where it names one (as DNGs do, and LibRaw reads);
+    else the Exif's pixel dimensions (a CR2 names its sensor data's size only in Canon's own
+    records). None where it states none of these."""
+    top, left, bottom, right = (reader.integer(ifd0, tag) for tag in PANASONIC_BORDERS)
+    if None not in (top, left, bottom, right):
+        return _positive(right - left, bottom - top)
+    def pixels(directory: dict) -> int:
+        return (reader.integer(directory, IMAGE_WIDTH) or 0) * (reader.integer(directory, IMAGE_LENGTH) or 0)
+
+    sensor = [d.entries for d in images if reader.integer(d.entries, PHOTOMETRIC) in SENSOR_DATA]
+    if sensor:
+        largest = max(sensor, key=pixels)
+        if len(area := reader.integers(largest.get(ACTIVE_AREA))) == 4:
+            return _positive(area[3] - area[1], area[2] - area[0])
+        return _positive(reader.integer(largest, IMAGE_WIDTH), reader.integer(largest, IMAGE_LENGTH))
+    return _positive(reader.integer(exif_ifd, PIXEL_X), reader.integer(exif_ifd, PIXEL_Y))
 
 
-def _jpeg_place(directory: Mapping) -> tuple[int, int] | None:
-    """(offset, length) of the JPEG a TIFF directory holds, if it holds a preview as one. Only
-    these few tags are read: Pillow converts a tag's value when it is asked for."""
-    if directory.get(PHOTOMETRIC) in SENSOR_DATA:
+def _positive(width: int | None, height: int | None) -> tuple[int, int] | None:
+    return (width, height) if width and height and width > 0 and height > 0 else None
+
+
+def _jpeg_place(reader: TiffReader, directory: dict) -> tuple[int, int] | None:
+    """(offset, length) of the JPEG a TIFF directory holds, if it holds a preview as one."""
+    if reader.integer(directory, PHOTOMETRIC) in SENSOR_DATA:
         return None
-    start, length = directory.get(JPEG_OFFSET), directory.get(JPEG_LENGTH)
-    if start is None and directory.get(COMPRESSION) in JPEG_COMPRESSIONS:
-        starts, lengths = directory.get(STRIP_OFFSETS), directory.get(STRIP_BYTE_COUNTS)
-        if isinstance(starts, tuple) and isinstance(lengths, tuple) and len(starts) == len(lengths) == 1:
-            (start,), (length,) = starts, lengths
-        elif isinstance(starts, int) and isinstance(lengths, int):
-            start, length = starts, lengths
-    if isinstance(start, int) and isinstance(length, int) and 0 < length <= MAX_PREVIEW_BYTES:
+    start, length = reader.integer(directory, JPEG_OFFSET), reader.integer(directory, JPEG_LENGTH)
+    if start is None and reader.integer(directory, COMPRESSION) in JPEG_COMPRESSIONS:
+        start, length = reader.integer(directory, STRIP_OFFSETS), reader.integer(directory, STRIP_BYTE_COUNTS)
+    if start is not None and length is not None and 0 < length <= MAX_PREVIEW_BYTES:
         return start, length
     return None
 
 
-def _read(f, start: int, length: int) -> bytes:
-    f.seek(start)
-    return f.read(length)
-
-
-def _cr3_exif(path: Path) -> Image.Exif:
+def _cr3_exif(f: BinaryIO) -> Image.Exif:
     """CMT1 holds IFD0 (camera, DateTime), CMT2 the Exif IFD, CMT4 the GPS IFD, each as a TIFF of
     its own, in the uuid box that opens moov. They are joined into one EXIF as a JPEG carries it."""
-    with open(path, "rb") as f:
-        moov = find_box(f, 0, os.fstat(f.fileno()).st_size, b"moov")
-        uuid = moov and find_box(f, *moov, b"uuid")
-        if not uuid:
-            return Image.Exif()
-        f.seek(uuid[0])
-        if f.read(16) != CR3_METADATA_UUID:
-            return Image.Exif()
-        parts = {}
-        for name in (b"CMT1", b"CMT2", b"CMT4"):
-            if box := find_box(f, uuid[0] + 16, uuid[1], name):
-                f.seek(box[0])
-                parts[name] = Image.Exif()
-                parts[name].load(f.read(min(box[1] - box[0], 1 << 20)))
+    moov = find_box(f, 0, os.fstat(f.fileno()).st_size, b"moov")
+    uuid = moov and find_box(f, *moov, b"uuid")
+    if not uuid:
+        return Image.Exif()
+    f.seek(uuid[0])
+    if f.read(16) != CR3_METADATA_UUID:
+        return Image.Exif()
+    parts = {}
+    for name in (b"CMT1", b"CMT2", b"CMT4"):
+        if box := find_box(f, uuid[0] + 16, uuid[1], name):
+            f.seek(box[0])
+            parts[name] = Image.Exif()
+            parts[name].load(f.read(min(box[1] - box[0], 1 << 20)))
     joined = Image.Exif()
     joined.update(parts.get(b"CMT1", {}))
     for name, tag in ((b"CMT2", EXIF_IFD), (b"CMT4", GPS_IFD)):
@@ -234,11 +413,12 @@ def _cr3_exif(path: Path) -> Image.Exif:
     return exif
 
 
-def _jpeg_exif(preview: bytes | None) -> Image.Exif:
+def _jpeg_exif(preview: BinaryIO | None) -> Image.Exif:
     if preview is None:
         return Image.Exif()
     try:
-        with Image.open(io.BytesIO(preview), formats=["JPEG"]) as im:
+        preview.seek(0)
+        with Image.open(preview, formats=["JPEG"]) as im:
             exif = im.getexif()
             for ifd in (EXIF_IFD, GPS_IFD):
                 exif.get_ifd(ifd)
