@@ -268,16 +268,14 @@ def index_candidates(keys: np.ndarray, radius: int) -> Iterator[tuple[np.ndarray
     for chunk_number in range(CHUNKS):
         chunk = ((keys >> np.uint64(chunk_number * CHUNK_BITS)) & np.uint64((1 << CHUNK_BITS) - 1)).astype(np.int32)
         order = np.argsort(chunk, kind="stable")
-        sorted_keys = keys[order]
+        sorted_keys, sorted_chunk = keys[order], chunk[order]
         # Chunk value v sits at starts[v]:starts[v] + sizes[v] in `order`.
-        bounds = np.searchsorted(chunk[order], np.arange((1 << CHUNK_BITS) + 1)).astype(np.int32)
+        bounds = np.searchsorted(sorted_chunk, np.arange((1 << CHUNK_BITS) + 1)).astype(np.int32)
         starts, sizes = bounds[:-1], np.diff(bounds)
         # A pair whose chunks differ by a flip is looked up once, from the side where the flip's
         # lowest bit is 0 (its queries are the same for all flips of that lowest bit); an exact
-        # match from both sides, and kept from the lower index.
-        # Queries come in the chunk's order, so that those that look up one value come together
-        # and find its keys in the cache.
-        sorted_chunk = chunk[order]
+        # match from both sides, and kept from the lower index. Queries come in the chunk's order,
+        # so that those that look up one value come together and find its keys in the cache.
         sides = {None: (order, sorted_chunk, sorted_keys)}
         for bit in range(CHUNK_BITS):
             side = sorted_chunk & (1 << bit) == 0
