@@ -169,7 +169,8 @@ def test_a_raw_and_its_jpeg_imported_together_are_one_shot_named_alike(tmp_path,
     # The next frame of that second, under its own number: the scene a moment later, no one's companion.
     scene.paste((0, 0, 0), (10, 390, 20, 400))
     (folder / "DSC_0002.JPG").write_bytes(media.jpeg(scene))
-    media.exiftool(folder / "DSC_0002.JPG", f"-Make={make}", f"-Model={model}", *RAW_JPEG_EXIF[:2], "-SubSecTimeOriginal=50")
+    next_frame = (*RAW_JPEG_EXIF[:2], "-SubSecTimeOriginal=50")
+    media.exiftool(folder / "DSC_0002.JPG", f"-Make={make}", f"-Model={model}", *next_frame)
 
     job = import_folder(folder, "--user", "alice")
 

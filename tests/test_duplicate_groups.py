@@ -15,6 +15,7 @@ from jobs.services.duplicates import DecisionRefused, decide, refresh_duplicate_
 from jobs.services.imports import create_path_job
 from jobs.services import processing
 from jobs.services.processing import finish_job_if_done
+from tests import media
 from tests.conftest import manage, wait_for
 from tests.importing import import_folder
 
@@ -238,9 +239,9 @@ def test_a_black_frame_and_its_metadata_only_copy_are_one_picture(tmp_path):
     folder.mkdir()
     # A lens-cap shot: too featureless for a fingerprint, so near no other picture.
     Image.new("RGB", (640, 480), (3, 3, 3)).save(folder / "DSC_0001.JPG", quality=90)
-    subprocess.run(["exiftool", "-q", "-q", "-overwrite_original", "-DateTimeOriginal=2020:04:17 10:03:42", str(folder / "DSC_0001.JPG")], check=True)
+    media.exiftool(folder / "DSC_0001.JPG", "-DateTimeOriginal=2020:04:17 10:03:42")
     shutil.copy2(folder / "DSC_0001.JPG", folder / "zone-fixed.jpg")
-    subprocess.run(["exiftool", "-q", "-q", "-overwrite_original", "-AllDates+=1", str(folder / "zone-fixed.jpg")], check=True)
+    media.exiftool(folder / "zone-fixed.jpg", "-AllDates+=1")
     Image.new("RGB", (640, 480), (5, 5, 5)).save(folder / "DSC_0002.JPG", quality=90)  # another black frame
 
     job = import_folder(folder)

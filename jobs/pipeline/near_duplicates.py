@@ -194,9 +194,8 @@ def near_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every near pair (i < j, distance), sorted by distance then i then j."""
     found = list(close_keys(words[:, INDEXED_WORD], index_radius))
-    first, second = (
-        np.concatenate(side) if found else np.empty(0, np.int64) for side in ([f for f, _ in found], [s for _, s in found])
-    )
+    first = np.concatenate([first for first, _ in found]) if found else np.empty(0, np.int64)
+    second = np.concatenate([second for _, second in found]) if found else np.empty(0, np.int64)
     # A pair close in several chunks is found once for each.
     _, unique = np.unique(first * len(words) + second, return_index=True)
     first, second = first[unique], second[unique]
