@@ -22,6 +22,7 @@ from PIL import Image
 
 from jobs.models import DuplicateGroup, DuplicateKind, ExportEntry, File, Job
 from jobs.services.control import ActionRefused, control_job
+from jobs.export_plan import numbered
 from jobs.services.export import create_export_job
 from jobs.services.corrections import correct_capture_times, parse_correction
 from jobs.services.duplicates import mark_not_duplicates
@@ -413,12 +414,12 @@ def test_a_pair_whose_video_name_is_taken_moves_whole_to_one_number(copy_media, 
 
 @pytest.mark.django_db
 def test_a_dry_run_plans_exists_and_numbers_as_the_real_export_does(copy_media, tmp_path, staff):
-    folder = copy_media("elodie/plain.jpg", "elodie/with-location.jpg", "digicam/Canon/PowerShot G2/MVI_0314.AVI")
+    folder = copy_media("elodie/plain.jpg", "digicam/Canon/EOS RP/_MG_0635.JPG", "digicam/Canon/PowerShot G2/MVI_0314.AVI")
     import_folder(folder)
     destination = tmp_path / "out"
-    first = export(destination)
+    first = entries(export(destination))
     # Since then: one copy replaced by someone else's file, one file corrected to another time.
-    taken = entries(first)["with-location.jpg"].destination
+    taken = first["_MG_0635.JPG"].destination
     (destination / taken).unlink()
     (destination / taken).write_bytes(b"someone else's file")
     correct_capture_time(file=file_named("plain.jpg"), value=at("2012-03-04T05:06:07+01:00"), by=staff)
@@ -426,19 +427,13 @@ def test_a_dry_run_plans_exists_and_numbers_as_the_real_export_does(copy_media, 
     plan = entries(export(destination, "--dry-run"))
     real = entries(export(destination))
 
-    assert {n: e.action for n, e in plan.items()} == {
-        "plain.jpg": ExportEntry.Action.PLANNED,
-        "with-location.jpg": ExportEntry.Action.PLANNED,
-        "MVI_0314.AVI": ExportEntry.Action.EXISTS,
+    assert {n: (e.action, e.destination) for n, e in plan.items()} == {
+        "plain.jpg": (ExportEntry.Action.PLANNED, "2012/20120304_050607.jpg"),
+        "_MG_0635.JPG": (ExportEntry.Action.PLANNED, numbered(taken, 1)),
+        "MVI_0314.AVI": (ExportEntry.Action.EXISTS, first["MVI_0314.AVI"].destination),
     }
-    assert plan["plain.jpg"].destination == "2012/20120304_050607.jpg"
-    assert plan["MVI_0314.AVI"].destination == entries(first)["MVI_0314.AVI"].destination
-    # The name it had is someone else's file now (and the plain name is the first run's copy of
-    # plain.jpg, which had the same second): the next number free on disk and in the plan.
-    assert plan["with-location.jpg"].destination not in (taken, entries(first)["plain.jpg"].destination)
-    assert plan["with-location.jpg"].destination.startswith(taken.removesuffix("_1.jpg"))
     assert {n: e.destination for n, e in real.items()} == {n: e.destination for n, e in plan.items()}
-    assert (destination / taken).read_bytes() == b"someone else's file"
     assert real["MVI_0314.AVI"].action == ExportEntry.Action.EXISTS
     assert real["MVI_0314.AVI"].sha256 == plan["MVI_0314.AVI"].sha256 == sha256(destination / real["MVI_0314.AVI"].destination)
-    assert {real["plain.jpg"].action, real["with-location.jpg"].action} == {ExportEntry.Action.COPIED}
+    assert {real["plain.jpg"].action, real["_MG_0635.JPG"].action} == {ExportEntry.Action.COPIED}
+    assert (destination / taken).read_bytes() == b"someone else's file"

@@ -20,6 +20,10 @@ from tests.conftest import manage, wait_for
 from tests.importing import import_folder
 
 
+# Three different pictures (elodie's plain.jpg and with-location.jpg are one picture, and an export keeps one).
+THREE_PICTURES = ("elodie/plain.jpg", "elodie/no-exif.jpg", "digicam/Canon/EOS RP/_MG_0635.JPG")
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -160,7 +164,7 @@ def test_a_copy_placed_by_a_worker_that_died_before_recording_it_is_the_exports_
 
 @pytest.mark.django_db
 def test_an_export_batch_claims_its_entries_together_and_counts_one_attempt_each(copy_media, tmp_path):
-    import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg", "elodie/no-exif.jpg"))
+    import_folder(copy_media(*THREE_PICTURES))
     destination = tmp_path / "out"
     job = create_export_job(destination=destination, enqueue=False)
     ids = list(ExportEntry.objects.filter(job=job).values_list("id", flat=True))
@@ -173,7 +177,7 @@ def test_an_export_batch_claims_its_entries_together_and_counts_one_attempt_each
 
 @pytest.mark.django_db
 def test_entries_claimed_together_with_one_a_worker_died_on_are_taken_back_one_by_one(copy_media, tmp_path):
-    import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg", "elodie/no-exif.jpg"))
+    import_folder(copy_media(*THREE_PICTURES))
     destination = tmp_path / "out"
     job = create_export_job(destination=destination, enqueue=False)
     started = start_job(job.id)
@@ -194,7 +198,7 @@ def test_entries_claimed_together_with_one_a_worker_died_on_are_taken_back_one_b
 
 @pytest.mark.django_db
 def test_a_paused_export_stops_within_the_entries_claimed_together(copy_media, tmp_path, monkeypatch):
-    import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg", "elodie/no-exif.jpg"))
+    import_folder(copy_media(*THREE_PICTURES))
     job = create_export_job(destination=tmp_path / "out", enqueue=False)
     ids = list(ExportEntry.objects.filter(job=job).values_list("id", flat=True))
     pause_after_first = dataclasses.replace(EXPORT_WORK, claim_ahead=2, do=lambda entry: pause(job) or export_entry(entry))
