@@ -36,7 +36,7 @@ from pathlib import Path
 
 from benchmarks._common import (
     ROOT, TWELVE_MEGAPIXEL_JPEGS, ProcessTreeWatch, distinct_jpeg_copies, env_count, manage, project_env,
-    require_corpus, scratch, start_cluster, stop_cluster,
+    require_corpus, scratch, start_cluster, stop_cluster, timed_manage,
 )  # fmt: skip
 
 TARGET_RATIO = 0.8
@@ -112,17 +112,7 @@ def command_export(destination: Path, env: dict, cluster: subprocess.Popen, expe
     """Seconds from `manage.py export`'s start to its exit, once every file is known written, and
     the CPU seconds of the command and the cluster meanwhile."""
     os.sync()
-    with ProcessTreeWatch(cluster.pid) as watch:
-        started = time.perf_counter()
-        command = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "export", str(destination), *options],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        watch.watch(command.pid)
-        output, errors = command.communicate()
-        elapsed = time.perf_counter() - started
-    if command.returncode != 0:
-        sys.exit(f"export failed ({command.returncode}):\n{output}\n{errors}")
+    elapsed, _, _, watch = timed_manage(env, cluster, "export", str(destination), *options)
     check_written(destination, expected)
     return elapsed, watch.cpu_seconds
 

@@ -36,6 +36,8 @@ from jobs.services.processing import JobCannotGoOn, Work
 from jobs.storage import local_path
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from jobs.pipeline import writeback
 
 log = logging.getLogger(__name__)
