@@ -176,6 +176,21 @@ def test_a_dng_takes_its_picture_from_its_preview_and_its_exif_from_the_raw(tmp_
     assert distance(result.fingerprint, fingerprint(media.picture())) <= 12
 
 
+def test_a_dng_gives_the_exif_we_read_and_not_its_colour_calibration(tmp_path):
+    # A time only in IFD0 (DateTime), as some cameras write it: IFD0 is handed on in part.
+    tags = ("-ModifyDate=2009:12:25 10:30:15", "-OffsetTime=+01:00")
+    path = media.dng(tmp_path / "IMG_0003.DNG", SENSOR, orientation=6, preview=media.jpeg(SENSOR.resize((320, 480))), tags=tags)
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+    exif = open_raw(path, formats.DNG).exif
+
+    assert result.error == ""
+    assert result.capture.value == CREATED  # a modification time: of medium confidence only
+    assert result.camera == "Testcam R1"
+    assert exif.get(0x0132) == "2009:12:25 10:30:15"
+    assert 0xC621 not in exif  # ColorMatrix1: for developing the sensor data, which the preview spares
+
+
 @pytest.mark.parametrize(
     "preview",
     [None, media.jpeg(SENSOR.resize((100, 150))), media.jpeg(SENSOR)[:3000], b"\xff\xd8\xff\xe0 not a picture"],
