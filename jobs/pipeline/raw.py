@@ -206,7 +206,7 @@ class FileWindow(io.RawIOBase):
     """`length` bytes of an open file from `start`, read as a file of their own."""
 
     def __init__(self, f: BinaryIO, start: int, length: int):
-        self.f, self.start, self.length, self.position = f, start, length, 0
+        self.fd, self.start, self.length, self.position = f.fileno(), start, length, 0
 
     def readable(self) -> bool:
         return True
@@ -223,9 +223,9 @@ class FileWindow(io.RawIOBase):
         return self.position
 
     def readinto(self, buffer) -> int:
+        # One positioned read of the file's descriptor: no seek, no copy through its buffer.
         wanted = max(0, min(len(buffer), self.length - self.position))
-        self.f.seek(self.start + self.position)
-        got = self.f.readinto(memoryview(buffer)[:wanted]) or 0
+        got = os.preadv(self.fd, [memoryview(buffer)[:wanted]], self.start + self.position) if wanted else 0
         self.position += got
         return got
 
