@@ -263,6 +263,18 @@ def test_a_raw_whose_preview_points_outside_the_file_is_developed(tmp_path, at_o
     assert open_raw(path, formats.NEF).reduced.size == (600, 400)
 
 
+def test_directories_and_exif_past_the_first_read_are_read_on(tmp_path, monkeypatch):
+    preview = media.jpeg(SENSOR.resize((320, 480)))
+    path = media.camera_raw(tmp_path / "DSC_0004.NEF", SENSOR, orientation=6, preview=preview, tags=RAW_EXIF)
+    monkeypatch.setattr(raw, "HEAD_SIZE", 16)  # as if a camera wrote more than the first read takes
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+
+    assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
+    assert result.camera == "NIKON D850"
+    assert open_raw(path, formats.NEF).reduced.size == (480, 320)  # the preview's, found past the first read
+
+
 def test_exif_far_from_the_start_of_the_file_is_read_from_the_file(tmp_path, monkeypatch):
     path = media.camera_raw(tmp_path / "DSC_0003.NEF", SENSOR, orientation=6, preview=media.jpeg(SENSOR), tags=RAW_EXIF)
     monkeypatch.setattr(raw, "METADATA_SPAN", 64)  # as if the EXIF lay after the sensor data
