@@ -10,6 +10,7 @@ originals are copied into the output folder before anything opens them.
 
 import csv
 import hashlib
+import io
 import random
 import shutil
 import subprocess
@@ -26,8 +27,9 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from benchmarks._common import CORPUS
 from jobs.pipeline.near_duplicates import NearGroup, Picture
-from jobs.pipeline.perceptual import fingerprint, flattened, shot_identity
+from jobs.pipeline.perceptual import detail, fingerprint, flattened, shot_identity
 from jobs.pipeline.picture_identity import heif_identity, jpeg_identity, pixel_identity
+from jobs.pipeline.thumbnails import render_thumbnail
 
 pillow_heif.register_heif_opener()
 # Some corpus files carry damaged EXIF, which is why they are there; Pillow reads past it and warns
@@ -238,19 +240,28 @@ def reduced_decode(path: Path) -> tuple[Image.Image, Image.Exif]:
         return ImageOps.exif_transpose(image), exif
 
 
-def library(samples: list[Sample], *, workers: int = 2) -> list[Picture]:
-    """The samples as the grouping sees them: the picture with id i is samples[i]."""
+def library(samples: list[Sample], *, workers: int = 2) -> tuple[list[Picture], dict[int, bytes]]:
+    """The samples as the grouping sees them, the picture with id i is samples[i], and their
+    details for the grouping's closer look (`look=details.get`)."""
     with ProcessPoolExecutor(max_workers=workers) as pool:
         readings = list(pool.map(_read, [sample.path for sample in samples], chunksize=8))
-    return [
+    pictures = [
         Picture(id=number, fingerprint=fingerprint_ or "", sha256=sample.sha256, shot=shot, picture=picture)
-        for number, (sample, (fingerprint_, shot, picture)) in enumerate(zip(samples, readings))
+        for number, (sample, (fingerprint_, shot, picture, _)) in enumerate(zip(samples, readings))
     ]
+    return pictures, {number: reading[3] for number, reading in enumerate(readings)}
 
 
-def _read(path: Path) -> tuple[str | None, str | None, str | None]:
+def _read(path: Path) -> tuple[str | None, str | None, str | None, bytes]:
     image, exif = reduced_decode(path)
-    return fingerprint(image), shot_identity(exif), picture_identity(path, image)
+    return fingerprint(image), shot_identity(exif), picture_identity(path, image), thumbnail_detail(image)
+
+
+def thumbnail_detail(image: Image.Image) -> bytes:
+    """The detail the library reads for its closer look: that of the file's thumbnail as the
+    pipeline renders it (jobs.services.duplicates)."""
+    with Image.open(io.BytesIO(render_thumbnail(image))) as thumbnail:
+        return detail(thumbnail)
 
 
 def picture_identity(path: Path, decoded: Image.Image) -> str | None:

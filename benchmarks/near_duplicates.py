@@ -1,6 +1,6 @@
 """Near-duplicate detection: quality on the labelled evaluation set, and grouping speed at scale.
 
-    python benchmarks/near_duplicates.py [corpus_dir]
+    python benchmarks/near_duplicates.py [corpus_dir] [--speed-only]
 
 1. Builds the evaluation set (benchmarks/evaluation_set.py) from the corpus into a temporary
    folder, fingerprints every sample as the pipeline does, groups them, and prints the precision and
@@ -12,12 +12,14 @@ Exits 0 once the figures are printed; skips part 1 with a message when the corpu
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
@@ -39,7 +41,7 @@ from jobs.pipeline.near_duplicates import (  # noqa: E402
     index_candidates,
     near_pairs,
 )
-from jobs.pipeline.perceptual import distance  # noqa: E402
+from jobs.pipeline.perceptual import distance, fingerprint  # noqa: E402
 
 WORKERS = min(2, os.cpu_count() or 1)
 
@@ -48,11 +50,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", nargs="?", type=Path, help="the media corpus (default: MEDIAIMPORT_CORPUS)")
     parser.add_argument("--sizes", default="10000,30000,100000", help="library sizes to time, comma-separated")
+    parser.add_argument("--speed-only", action="store_true", help="skip the evaluation (part 1), time the grouping")
     args = parser.parse_args()
     corpus = args.corpus or evaluation_set.corpus_dir()
     real_fingerprints = []
     if corpus is None or not (corpus / "MANIFEST.tsv").is_file():
         print("Evaluation skipped: no corpus (pass its folder or set MEDIAIMPORT_CORPUS).")
+    elif args.speed_only:
+        real_fingerprints = original_fingerprints(corpus)
     else:
         real_fingerprints = evaluate(corpus)
     print()
@@ -69,7 +74,7 @@ def evaluate(corpus: Path) -> list[str]:
         started = time.perf_counter()
         samples = evaluation_set.build(corpus, Path(folder), photos, workers=WORKERS)
         built = time.perf_counter() - started
-        library = evaluation_set.library(samples, workers=WORKERS)
+        library, details = evaluation_set.library(samples, workers=WORKERS)
     print(
         f"Evaluation set: {len(photos)} corpus photos, {len({s.picture for s in samples})} distinct pictures, "
         f"{len(samples)} files (each photo and {len(evaluation_set.VARIANT_NAMES)} variants), built in {built:.0f} s"
@@ -84,7 +89,7 @@ def evaluate(corpus: Path) -> list[str]:
         f"\nThresholds: MAX_DISTANCE={MAX_DISTANCE}, INDEX_RADIUS={INDEX_RADIUS}, MAX_SPREAD={MAX_SPREAD}, "
         f"MARGIN={MARGIN}"
     )
-    groups = group_near_duplicates(library)
+    groups = group_near_duplicates(library, look=details.get)
     score = evaluation_set.score(samples, groups)
     print(
         f"Same-picture pairs: precision {score.precision:.4f}, recall {score.recall:.4f} "
@@ -96,10 +101,27 @@ def evaluate(corpus: Path) -> list[str]:
 
     print("\nNeighbouring thresholds: precision / recall")
     for name, pictures, options in _sweep(library):
-        score = evaluation_set.score(samples, group_near_duplicates(pictures, **options))
+        score = evaluation_set.score(samples, group_near_duplicates(pictures, **{"look": details.get, **options}))
         print(f"  {name:<34} {score.precision:.4f} / {score.recall:.4f}")
     originals = {s.picture: p.fingerprint for s, p in zip(samples, library) if s.variant == "original"}
     return [fingerprint for fingerprint in originals.values() if fingerprint]
+
+
+def original_fingerprints(corpus: Path) -> list[str]:
+    """The fingerprints of the distinct pictures' originals, as evaluate() returns them, without
+    making the variants: what part 2 builds its corpus-shaped hashes from."""
+    photos = list({photo.picture: photo for photo in evaluation_set.originals(corpus)}.values())
+    with tempfile.TemporaryDirectory(prefix="near-duplicates-") as folder:
+        copies = []
+        for number, photo in enumerate(photos):
+            copies.append(Path(folder) / f"{number:04d}{Path(photo.path).suffix}")
+            shutil.copyfile(corpus / photo.path, copies[-1])
+        with ProcessPoolExecutor(max_workers=WORKERS) as pool:
+            return [found for found in pool.map(_fingerprint, copies) if found]
+
+
+def _fingerprint(path: Path) -> str | None:
+    return fingerprint(evaluation_set.reduced_decode(path)[0])
 
 
 def _print_variant_distances(samples, library) -> None:
@@ -166,6 +188,7 @@ def _sweep(library):
         yield f"MARGIN={margin}", library, {"margin": margin}
     yield "capture records ignored", [replace(picture, shot=None) for picture in library], {}
     yield "picture identities ignored", [replace(picture, picture=None) for picture in library], {}
+    yield "no closer look", library, {"look": None}
 
 
 # Part 2: speed.
@@ -247,7 +270,7 @@ def time_grouping(sizes: list[int], real_fingerprints: list[str]) -> None:
         for size in sizes:
             library = synthetic_library(size, hashes)
             words = fingerprint_words([picture.fingerprint for picture in library])
-            candidates = sum(len(first) for first, _ in index_candidates(words[:, INDEXED_WORD], INDEX_RADIUS))
+            candidates = sum(len(batch) for _, _, batch in index_candidates(words[:, INDEXED_WORD], INDEX_RADIUS))
             pairs = len(near_pairs(words)[0])
             timings = []
             for _ in range(3):

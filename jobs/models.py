@@ -359,7 +359,20 @@ class DuplicateGroup(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} group {self.key[:12]}"
+        """Named by its first file (the earliest imported) and that file's folder, as the page
+        names it: a hex key tells a person nothing."""
+        # The admin's lists prefetch each group's first members; elsewhere this is one query.
+        shown = getattr(self, "shown_members", None)
+        first = shown[0] if shown else self.members.select_related("file").order_by("file_id").first()
+        if first is None:
+            return f"{self.get_kind_display()} duplicates, no file left"
+        return f"{self.get_kind_display()} duplicates: {group_name(first.file.original_name, first.file.folder)}"
+
+
+def group_name(original_name: str, folder: str) -> str:
+    """What a person calls a duplicate group: its first file's name and folder, so that ten
+    groups of `empty_gps.jpg` look-alikes can be told apart."""
+    return f"{original_name} in {folder}" if folder else original_name
 
 
 class DuplicateMember(models.Model):

@@ -23,7 +23,7 @@ LISTED_FIELDS = (
     "id", "original_name", "path", "folder", "status", "captured_at", "capture_offset", "confidence",
     "capture_source", "capture_evidence", "capture_conflict", "sha256", "size", "width", "height",
     "duration", "mime_type", "thumbnail", "error", "capture_precision", "capture_offset_known", "companion_id",
-    "camera", "companion__original_name", "earlier_import_id",
+    "camera", "companion__original_name", "companion__thumbnail", "companion__mime_type", "earlier_import_id",
 )  # fmt: skip
 
 

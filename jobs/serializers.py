@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import selectors
-from jobs.models import ExportEntry, Job, shown_capture_time
+from jobs.models import ExportEntry, Job, group_name, shown_capture_time
+from jobs.pipeline.companions import pair_kind
 
 
 def job_dict(job: Job) -> dict:
@@ -64,6 +65,9 @@ def file_dict(file: dict, *, job: Job) -> dict:
         "companion_id": file["companion_id"],
         "camera": file["camera"],
         "companion_name": file["companion__original_name"],
+        # What the page needs to show the pair side by side, whichever half it lists first.
+        "companion_kind": pair_kind(file["mime_type"], file["companion__mime_type"]) if file["companion_id"] else None,
+        "companion_thumbnail_url": thumbnail_url(file["companion_id"]) if file["companion__thumbnail"] else None,
         # Already in the owner's library, from an earlier job: that job's file.
         "already_imported": file["earlier_import_id"] is not None,
         "already_imported_from": file["earlier_import_id"],
@@ -90,13 +94,8 @@ def file_path(file: dict, *, job: Job) -> str:
 
 
 def duplicate_group_dict(*, kind: str, key: str, files: list[dict], job: Job) -> dict:
-    return {"kind": kind, "key": key, "name": group_name(files[0]), "files": [file_dict(f, job=job) for f in files]}
-
-
-def group_name(first: dict) -> str:
-    """What a person calls a duplicate group: its first file's name and folder, so that ten
-    groups of `empty_gps.jpg` look-alikes can be told apart."""
-    return f"{first['original_name']} in {first['folder']}" if first["folder"] else first["original_name"]
+    name = group_name(files[0]["original_name"], files[0]["folder"])
+    return {"kind": kind, "key": key, "name": name, "files": [file_dict(f, job=job) for f in files]}
 
 
 def export_entry_dict(entry: ExportEntry) -> dict:

@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -479,6 +480,24 @@ def test_the_console_shows_known_files_pairs_and_groups_by_name(job, console, co
     # Named by its first file (and folder, when it has one), not by a hex key.
     assert '<th class="field-name"><a href="/admin/jobs/duplicategroup/' in groups
     assert ">Plain With Spaces And Uppercase 123.jpg</a></th>" in groups
+    # The group itself (its checkbox label, a file's links to its groups) says the same.
+    group = DuplicateGroup.objects.get(key=copy.sha256)
+    assert str(group) == "Exact duplicates: Plain With Spaces And Uppercase 123.jpg"
+    assert group.key[:12] not in groups
+    assert "Select this object for an action - Exact duplicates: Plain With Spaces And Uppercase 123.jpg" in groups
+    assert '">Exact duplicates: Plain With Spaces And Uppercase 123.jpg</a>' in page
+
+    # A pair's halves side by side on either half's page, under what the pair is.
+    photo, video = job.files.get(original_name=Path(PHOTO).name), job.files.get(original_name=Path(VIDEO).name)
+    File.objects.filter(id=photo.id).update(companion=video)  # as the pairing records a Live Photo
+    File.objects.filter(id=video.id).update(companion=photo)
+    page = console.get(f"/admin/jobs/file/{video.pk}/change/").content.decode()
+    pair = page[page.index('<div class="console-pair">') :]
+    assert pair.startswith('<div class="console-pair"><strong>Live Photo</strong>')
+    halves = pair[: pair.index("</div></div>")]
+    assert halves.count("<figure>") == 2 and halves.count('class="console-preview"') == 2
+    other = f'/admin/jobs/file/{photo.pk}/change/">{photo.original_name}</a>'
+    assert halves.index(f"{video.original_name} (this file)") < halves.index(other)
     job_page = console.get(f"/admin/jobs/job/{again.pk}/change/").content.decode()
     assert "Already imported count" in job_page or "already imported" in job_page.lower()
 

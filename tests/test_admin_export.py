@@ -17,7 +17,7 @@ def console(client, staff):
 
 @pytest.fixture
 def finished_export(copy_media, tmp_path) -> Job:
-    job = import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg"))
+    job = import_folder(copy_media("elodie/plain.jpg", "elodie/no-exif.jpg"))  # two pictures
     export = create_export_job(destination=tmp_path / "out", job_ids=[job.id], enqueue=False)
     ids = list(export.export_entries.values_list("id", flat=True))
     process_batch(job_id=export.id, first_id=min(ids), last_id=max(ids), token="admin-test")

@@ -13,7 +13,7 @@ from tests.importing import import_folder
 
 @pytest.fixture
 def alices_job(copy_media, alice):
-    job = import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg"))
+    job = import_folder(copy_media("elodie/plain.jpg", "elodie/no-exif.jpg"))  # two pictures
     Job.objects.filter(id=job.id).update(owner=alice)
     return job
 
@@ -90,7 +90,7 @@ def test_exports_are_refused_outside_the_roots_without_roots_and_for_others_jobs
 @pytest.mark.django_db
 def test_the_template_preview_shows_where_the_users_own_files_would_go(api, alice, bob, alices_job):
     preview = api(alice).get("/api/exports/preview", template="{year}/{name}").json()
-    assert sorted(e["destination"] for e in preview["entries"]) == ["2015/plain.jpg", "2015/with-location.jpg"]
+    assert sorted(e["destination"] for e in preview["entries"]) == ["2015/plain.jpg", "undated/no-exif.jpg"]
     assert api(bob).get("/api/exports/preview").json()["entries"] == []
     assert api(alice).get("/api/exports/preview", template="{when}").status_code == 400
 

@@ -429,16 +429,42 @@ def test_a_library_job_shows_known_files_pairs_and_paged_named_groups(page, alic
         confidence=File.Confidence.HIGH, sha256="e" * 64, companion=picture, mime_type="video/quicktime",
     )  # fmt: skip
     File.objects.filter(id=picture.id).update(companion=video)
+    # A RAW+JPEG pair whose halves have other confidences, so other tabs.
+    raw = File.objects.create(
+        job=job, original_name="DSC_0001.NEF", path="/trip/DSC_0001.NEF", status=File.Status.DONE,
+        confidence=File.Confidence.HIGH, sha256="d" * 64, mime_type="image/x-nikon-nef",
+    )  # fmt: skip
+    jpeg = File.objects.create(
+        job=job, original_name="DSC_0001.JPG", path="/trip/DSC_0001.JPG", status=File.Status.DONE,
+        confidence=File.Confidence.MEDIUM, sha256="c" * 64, mime_type="image/jpeg", companion=raw,
+    )  # fmt: skip
+    File.objects.filter(id=raw.id).update(companion=jpeg)
 
     log_in(page, alice, url=f"/jobs/{job.id}/")
 
     assert page.locator("#job-library").inner_text() == "412 already in your library"
     page.locator('#results-tabs [data-view="duplicates"] .count', has_text="30").wait_for()
     page.locator('#results-tabs [data-view="high"]').click()
-    # Read as text: tiles out of view are not rendered (content-visibility), so have no inner text.
-    tile = page.locator(f'#results-grid .tile[data-file-id="{picture.id}"]')
-    assert "Pair: IMG_0001.MOV" in tile.text_content() and "Already in your library" in tile.text_content()
-    assert "Pair: IMG_0001.HEIC" in page.locator(f'#results-grid .tile[data-file-id="{video.id}"]').text_content()
+    # A pair is one tile, its halves side by side; read as text: tiles out of view are not
+    # rendered (content-visibility), so have no inner text.
+    live = page.locator("#results-grid .tile.pair", has=page.locator(f'.half[data-file-id="{picture.id}"]'))
+    live.scroll_into_view_if_needed()
+    assert live.locator(".tag.pair").text_content() == "Live Photo"
+    halves = live.locator(".half")
+    assert [halves.nth(n).get_attribute("data-file-id") for n in range(2)] == [str(picture.id), str(video.id)]
+    assert "Already in your library" in halves.first.text_content() and "IMG_0001.MOV" in halves.last.text_content()
+    assert live.locator(".stand-in").count() == 0  # both halves are listed here, and only here
+    assert page.locator(f'#results-grid [data-file-id="{video.id}"]').count() == 1
+    left, right = (halves.nth(n).bounding_box() for n in range(2))
+    assert left["y"] == right["y"] and left["x"] + left["width"] <= right["x"]
+    # The RAW's JPEG is under another tab: its tile shows it beside the RAW all the same.
+    pair = page.locator("#results-grid .tile.pair", has=page.locator(f'.half[data-file-id="{raw.id}"]'))
+    assert pair.locator(".tag.pair").text_content() == "RAW + JPEG"
+    assert "DSC_0001.JPG" in pair.locator(f'.stand-in[data-file-id="{jpeg.id}"]').text_content()
+    screenshot(page, "library-pairs", full_page=False)
+    page.locator('#results-tabs [data-view="medium"]').click()
+    pair = page.locator("#results-grid .tile.pair", has=page.locator(f'.half[data-file-id="{jpeg.id}"]'))
+    assert "DSC_0001.NEF" in pair.locator(f'.stand-in[data-file-id="{raw.id}"]').text_content()
 
     page.locator('#results-tabs [data-view="duplicates"]').click()
     groups = page.locator("#dup-exact .dup-group")

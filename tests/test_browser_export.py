@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def alices_photos(copy_media, alice):
-    job = import_folder(copy_media("elodie/plain.jpg", "elodie/with-location.jpg", "elodie/no-exif.jpg"))
+    # Three pictures (elodie's with-location.jpg would be plain.jpg's picture with a location added).
+    job = import_folder(copy_media("elodie/plain.jpg", "drewnoakes/jpg/Nikon E5000.jpg", "elodie/no-exif.jpg"))
     Job.objects.filter(id=job.id).update(owner=alice)
     return job
 

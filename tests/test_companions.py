@@ -15,7 +15,9 @@ from jobs.models import DuplicateGroup, File
 from jobs.pipeline.companions import Half, apple_content_identifier, find_pairs
 from jobs.pipeline.near_duplicates import MAX_DISTANCE
 from jobs.pipeline.perceptual import distance
+from tests import media
 from tests.importing import import_folder
+from tests.test_export import entries, export
 
 pillow_heif.register_heif_opener()
 
@@ -138,3 +140,55 @@ def test_a_stem_with_two_candidates_makes_no_pair():
     # A Live Photo whose video lost its time is still a pair when its identifier says so.
     assert find_pairs([half(1, "a.HEIC", identifier="X"), half(2, "b.MOV", video=True, at=None, identifier="X")]) == [(1, 2)]
     assert find_pairs([half(1, "IMG_1.HEIC"), half(2, "IMG_1.MOV", video=True, at=None)]) == []
+
+
+# What a camera set to RAW+JPEG records in both files of one shot.
+RAW_JPEG_EXIF = ("-DateTimeOriginal=2009:12:25 10:30:15", "-OffsetTimeOriginal=+01:00", "-SubSecTimeOriginal=25")
+
+
+def raw_file(path: Path, scene: Image.Image) -> tuple[str, str]:
+    """A RAW of `scene` of the kind `path`'s suffix names, from the formats' factories, with a
+    preview and RAW_JPEG_EXIF; returns its camera's make and model, for the JPEG beside it."""
+    preview = media.jpeg(scene.resize((480, 320)))
+    if path.suffix == ".DNG":
+        media.dng(path, scene, preview=preview, tags=RAW_JPEG_EXIF)
+        return "Testcam", "Testcam R1"
+    media.camera_raw(path, scene, preview=preview, tags=RAW_JPEG_EXIF)
+    return media.CAMERAS[path.suffix.lstrip(".")]
+
+
+@pytest.mark.parametrize("raw_name", ["DSC_0001.DNG", "DSC_0001.NEF"])
+@pytest.mark.django_db
+def test_a_raw_and_its_jpeg_imported_together_are_one_shot_named_alike(tmp_path, api, alice, raw_name):
+    folder = tmp_path / "card"
+    folder.mkdir()
+    scene = media.picture()
+    make, model = raw_file(folder / raw_name, scene)
+    (folder / "DSC_0001.JPG").write_bytes(media.jpeg(scene))
+    media.exiftool(folder / "DSC_0001.JPG", f"-Make={make}", f"-Model={model}", *RAW_JPEG_EXIF)
+    # The next frame of that second, under its own number: the scene a moment later, no one's companion.
+    scene.paste((0, 0, 0), (10, 390, 20, 400))
+    (folder / "DSC_0002.JPG").write_bytes(media.jpeg(scene))
+    next_frame = (*RAW_JPEG_EXIF[:2], "-SubSecTimeOriginal=50")
+    media.exiftool(folder / "DSC_0002.JPG", f"-Make={make}", f"-Model={model}", *next_frame)
+
+    job = import_folder(folder, "--user", "alice")
+
+    files = {file.original_name: file for file in job.files.all()}
+    assert all(file.status == File.Status.DONE for file in files.values()), [f.error for f in files.values()]
+    raw, picture = files[raw_name], files["DSC_0001.JPG"]
+    assert (raw.companion_id, picture.companion_id, files["DSC_0002.JPG"].companion_id) == (picture.id, raw.id, None)
+    # The two show one picture and one capture record, yet no group holds both halves.
+    assert raw.shot == picture.shot and distance(raw.perceptual_hash, picture.perceptual_hash) <= MAX_DISTANCE
+    for group in DuplicateGroup.objects.all():
+        assert not {raw.id, picture.id} <= set(group.files.values_list("id", flat=True)), group
+    listed = {f["filename"]: f for f in api(alice).get(f"/api/jobs/{job.id}/files").json()["files"]}
+    assert listed["DSC_0001.JPG"]["companion_id"] == raw.id and listed[raw_name]["companion_id"] == picture.id
+    assert listed[raw_name]["companion_kind"] == listed["DSC_0001.JPG"]["companion_kind"] == "raw_jpeg"
+
+    plan = entries(export(tmp_path / "out", "--dry-run", "--job", str(job.id)))
+
+    stem = "2009/20091225_103015"
+    raw_suffix = raw_name.split(".")[1].lower()
+    assert (plan[raw_name].destination, plan["DSC_0001.JPG"].destination) == (f"{stem}.{raw_suffix}", f"{stem}.jpg")
+    assert plan["DSC_0002.JPG"].destination == f"{stem}_1.jpg"  # another shot of that second: its own name

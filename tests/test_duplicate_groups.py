@@ -15,6 +15,7 @@ from jobs.services.duplicates import DecisionRefused, decide, refresh_duplicate_
 from jobs.services.imports import create_path_job
 from jobs.services import processing
 from jobs.services.processing import finish_job_if_done
+from tests import media
 from tests.conftest import manage, wait_for
 from tests.importing import import_folder
 
@@ -55,6 +56,10 @@ def test_an_import_groups_its_copies_when_it_completes(corpus, copy_media):
         sha256(corpus, EMPTY[0]): [str(folder / "empty.heic"), str(folder / "invalid.jpg")],
     }
     assert all(m.identical for g in DuplicateGroup.objects.all() for m in g.members.all())
+    # A group is named by its first file and that file's folder, not by its key.
+    rocks = DuplicateGroup.objects.get(key=sha256(corpus, ROCKS[0]))
+    first = rocks.files.order_by("id").first()
+    assert str(rocks) == f"Exact duplicates: {first.original_name} in nature"
 
 
 @pytest.mark.django_db
@@ -178,12 +183,12 @@ def test_a_cluster_regroups_the_library_when_a_job_completes(corpus, copy_media,
     assert {f.job_id for f in group.files.all()} == set(Job.objects.values_list("id", flat=True))
 
 
-def messenger_copy(source: Path, target: Path) -> Path:
+def messenger_copy(source: Path, target: Path, quality: int = 70) -> Path:
     """What a messenger makes of a photo: smaller, recompressed, its metadata gone."""
     with Image.open(source) as image:
         copy = ImageOps.exif_transpose(image)
         copy.thumbnail((1024, 1024))
-        copy.save(target, "JPEG", quality=70)
+        copy.save(target, "JPEG", quality=quality)
     return target
 
 
@@ -209,6 +214,41 @@ def test_a_burst_is_three_shots_not_a_near_group(copy_media):
 
     assert len({f.shot for f in job.files.all()}) == 3
     assert not DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR).exists()
+
+
+@pytest.mark.django_db
+def test_a_copy_of_one_frame_of_a_burst_joins_that_frame_at_a_closer_look(corpus, copy_media):
+    folder = copy_media(*BURST)
+    # A messenger's copies of the last frame: by their fingerprints they are as near the other
+    # two frames (2 bits) as their own (0 or 2); their thumbnails in grey are nearest their own.
+    for number, quality in ((1, 70), (2, 20)):
+        messenger_copy(corpus / BURST[2], folder / f"IMG-20200417-WA000{number}.jpg", quality)
+
+    job = import_folder(folder)
+
+    (group,) = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR)
+    assert sorted(group.files.values_list("original_name", flat=True)) == [
+        "IMG-20200417-WA0001.jpg", "IMG-20200417-WA0002.jpg", "IMG_3582.JPG"
+    ]  # fmt: skip
+    assert len(job.files.all()) == 5  # the other two frames stay shots of their own
+
+
+@pytest.mark.django_db
+def test_a_black_frame_and_its_metadata_only_copy_are_one_picture(tmp_path):
+    folder = tmp_path / "card"
+    folder.mkdir()
+    # A lens-cap shot: too featureless for a fingerprint, so near no other picture.
+    Image.new("RGB", (640, 480), (3, 3, 3)).save(folder / "DSC_0001.JPG", quality=90)
+    media.exiftool(folder / "DSC_0001.JPG", "-DateTimeOriginal=2020:04:17 10:03:42")
+    shutil.copy2(folder / "DSC_0001.JPG", folder / "zone-fixed.jpg")
+    media.exiftool(folder / "zone-fixed.jpg", "-AllDates+=1")
+    Image.new("RGB", (640, 480), (5, 5, 5)).save(folder / "DSC_0002.JPG", quality=90)  # another black frame
+
+    job = import_folder(folder)
+
+    assert not any(job.files.values_list("perceptual_hash", flat=True))
+    (group,) = DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR)
+    assert sorted(group.files.values_list("original_name", flat=True)) == ["DSC_0001.JPG", "zone-fixed.jpg"]
 
 
 @pytest.mark.django_db

@@ -59,6 +59,17 @@ def test_a_jpeg_cut_short_has_no_identity(copy_media):
     assert jpeg_identity(b"not a jpeg") is None
 
 
+def test_a_segment_that_miscounts_its_length_keeps_the_identity_and_its_copies_too(copy_media):
+    # drewnoakes' "Issue 308.jpg": an editor's XMP segment says it is 2 bytes shorter than it is,
+    # so "?>" sits where the next marker should; decoders skip such bytes to the next marker.
+    original = copy_media("drewnoakes/jpg/Issue 308.jpg", single=True)
+    data = original.read_bytes()
+    assert data[9258:9262] == b"?>\xff\xdb"
+    identities = {jpeg_identity(path.read_bytes()) for path in exiftool_copies(original).values()}
+    assert len(identities) == 1 and None not in identities
+    assert jpeg_identity(data) == jpeg_identity(data[:9258] + data[9260:])  # the same without them
+
+
 def test_a_motion_photos_video_is_not_part_of_its_picture(copy_media):
     # Google and Samsung append an MP4 after the JPEG's end: the picture is the JPEG's.
     data = copy_media(JPEG, single=True).read_bytes()

@@ -7,8 +7,7 @@ from django.utils.html import format_html, format_html_join
 from jobs.admin import display
 from jobs.admin.base import ConsoleAdmin
 from jobs.admin.filters import DecisionFilter, GroupJobFilter
-from jobs.models import DuplicateGroup, DuplicateMember, File
-from jobs.serializers import group_name
+from jobs.models import DuplicateGroup, DuplicateMember, File, group_name
 from jobs.services.duplicates import DecisionRefused, check_decision, decide, mark_not_duplicates
 
 # Thumbnails shown per group on the list page.
@@ -83,7 +82,7 @@ class DuplicateGroupAdmin(ConsoleAdmin):
         if not group.shown_members:
             return str(group)
         first = group.shown_members[0].file
-        return group_name({"original_name": first.original_name, "folder": first.folder})
+        return group_name(first.original_name, first.folder)
 
     @admin.action(description="Mark the selected groups as not duplicates", permissions=["change"])
     def not_duplicates(self, request, queryset):

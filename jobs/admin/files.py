@@ -12,6 +12,7 @@ from jobs.admin.base import ConsoleAdmin
 from jobs.admin.filters import FileTypeFilter, HasErrorFilter, InDuplicateGroupFilter, JobFilter
 from jobs.admin.pagination import CappedCountPaginator
 from jobs.models import DuplicateGroup, File
+from jobs.pipeline.companions import PAIR_KINDS, pair_kind
 from jobs.pipeline.thumbnails import CONTENT_TYPE as THUMBNAIL_CONTENT_TYPE
 from jobs.services.corrections import Correction, CorrectionRefused, NotFound, correct_capture_times, parse_correction
 from jobs.services.duplicates import keep_copies, mark_not_duplicates
@@ -105,10 +106,18 @@ class FileAdmin(ConsoleAdmin):
 
     @admin.display(description="companion")
     def companion_link(self, file):
+        """The pair side by side, this file first: one shot in two files."""
         if file.companion_id is None:
             return "None: not one half of a Live Photo or RAW+JPEG pair."
-        url = reverse("admin:jobs_file_change", args=[file.companion_id])
-        return format_html('{} <a href="{}">{}</a>', display.thumbnail(file.companion), url, file.companion)
+        companion = file.companion
+        url = reverse("admin:jobs_file_change", args=[companion.pk])
+        return format_html(
+            '<div class="console-pair"><strong>{}</strong><div class="console-pair-halves">'
+            "<figure>{}<figcaption>{} (this file)</figcaption></figure>"
+            '<figure>{}<figcaption><a href="{}">{}</a></figcaption></figure></div></div>',
+            PAIR_KINDS[pair_kind(file.mime_type, companion.mime_type)],
+            display.thumbnail(file, "large"), file, display.thumbnail(companion, "large"), url, companion,
+        )  # fmt: skip
 
     # --- bulk decisions on duplicate groups ------------------------------------------------------
 

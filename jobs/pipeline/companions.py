@@ -86,6 +86,16 @@ class Half:
         return stem
 
 
+PAIR_KINDS = {"live_photo": "Live Photo", "raw_jpeg": "RAW + JPEG"}
+
+
+def pair_kind(mime_type: str, other_mime_type: str) -> str:
+    """What a pair is, as the page and the admin name it: a Live Photo has a video half, a
+    RAW+JPEG pair none (find_pairs makes no other kind)."""
+    halves = (mime_type or "", other_mime_type or "")
+    return "live_photo" if any(mime.startswith("video/") for mime in halves) else "raw_jpeg"
+
+
 def find_pairs(halves: Iterable[Half]) -> list[tuple[int, int]]:
     """The pairs (id, id) among `halves`, each file in one pair at most."""
     halves = list(halves)

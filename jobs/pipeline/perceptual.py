@@ -11,6 +11,7 @@ within 26 bits of each other. docs/duplicates.md has the measurements behind thi
 import re
 
 import imagehash
+import numpy as np
 from PIL import Image, ImageStat
 
 HASH_BITS = 64
@@ -41,6 +42,22 @@ def fingerprint(image: Image.Image) -> str | None:
     if ImageStat.Stat(reduced).stddev[0] < MIN_CONTRAST:
         return None
     return f"{imagehash.phash(reduced)}{imagehash.dhash(grey)}{imagehash.average_hash(grey)}"
+
+
+# The closer look (below) compares pictures in grey at this size: fine enough to keep the small
+# changes of light and framing between two frames of a burst, which the hashes' one bit per cell
+# rounds away, and coarse enough that a messenger's resizing and recompression average out.
+DETAIL_SIZE = (32, 32)
+
+
+def detail(image: Image.Image) -> bytes:
+    """The picture in grey at DETAIL_SIZE, one byte per pixel: what the closer look compares."""
+    return flattened(image).convert("L").resize(DETAIL_SIZE, Image.Resampling.LANCZOS).tobytes()
+
+
+def detail_difference(a: bytes, b: bytes) -> float:
+    """How far apart two pictures' details are: the mean difference of their grey levels (0-255)."""
+    return float(np.abs(np.frombuffer(a, np.uint8).astype(np.int16) - np.frombuffer(b, np.uint8)).mean())
 
 
 def distance(a: str, b: str) -> int:

@@ -3,7 +3,8 @@ in metadata (a time-zone fix with exiftool, stripped EXIF, GPS added) are known 
 whatever their capture records say.
 
 - JPEG: the segments that make the picture (quantisation and Huffman tables, frame header) and the
-  entropy-coded data from the first SOS to the EOI. APPn segments (EXIF, XMP, ICC, MPF, maker
+  entropy-coded data from the first SOS to the EOI, read as a decoder reads them (stray bytes
+  between segments skipped). APPn segments (EXIF, XMP, ICC, MPF, maker
   data) and comments are metadata and left out, as is anything after the EOI (a motion photo's
   video, a phone's trailer): exiftool rewrites the former and never touches the scan data.
 - HEIF/HEIC/AVIF: the coded data of every image item (tiles, grid, thumbnails), found through the
@@ -36,7 +37,12 @@ def jpeg_identity(data: bytes) -> str | None:
     at = 2
     while at + 4 <= len(data):
         if data[at] != 0xFF:
-            return None
+            # A segment whose length falls short (an editor's miscounted XMP) leaves extraneous
+            # bytes before the next marker: decoders skip them to it, and so does the identity.
+            at = data.find(b"\xff", at)
+            if at < 0:
+                return None
+            continue
         marker = data[at + 1]
         if marker == 0xFF:  # fill bytes before a marker
             at += 1

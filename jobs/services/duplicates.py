@@ -6,6 +6,7 @@ Nothing here touches a file on disk."""
 
 from collections.abc import Iterable, Iterator
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -61,9 +62,10 @@ def refresh_near_groups() -> None:
     from jobs.pipeline.near_duplicates import Picture, group_near_duplicates
     from jobs.pipeline.perceptual import FINGERPRINT_LENGTH
 
+    # A file without a fingerprint still counts through its picture data's identity.
     rows = (
         File.objects.filter(status__in=GROUPED_STATUSES)
-        .exclude(perceptual_hash="")
+        .exclude(perceptual_hash="", picture_sha256="")
         .values_list("id", "perceptual_hash", "sha256", "shot", "picture_sha256", "companion_id")
         .iterator(chunk_size=5000)
     )
@@ -74,10 +76,28 @@ def refresh_near_groups() -> None:
             id=file_id, fingerprint=fingerprint, sha256=sha256, shot=shot or None, picture=picture or None, companion=companion
         )
         for file_id, fingerprint, sha256, shot, picture, companion in rows
-        if len(fingerprint) == FINGERPRINT_LENGTH
+        if len(fingerprint) in (0, FINGERPRINT_LENGTH)
     ]
-    found = {group.key: {m.id: m.byte_identical for m in group.members} for group in group_near_duplicates(pictures)}
+    groups = group_near_duplicates(pictures, look=thumbnail_detail)
+    found = {group.key: {m.id: m.byte_identical for m in group.members} for group in groups}
     save_groups(kind=DuplicateKind.NEAR, found=found, existing=DuplicateGroup.objects.filter(kind=DuplicateKind.NEAR))
+
+
+def thumbnail_detail(file_id: int) -> bytes | None:
+    """The detail of a file's thumbnail, for the grouping's closer look at a copy that is as near
+    to two shots by its fingerprint (asked for those few only); None without a readable one."""
+    from PIL import Image
+
+    from jobs.pipeline.perceptual import detail
+
+    name = File.objects.filter(pk=file_id).values_list("thumbnail", flat=True).first()
+    if not name:
+        return None
+    try:
+        with default_storage.open(name, "rb") as stored, Image.open(stored) as thumbnail:
+            return detail(thumbnail)
+    except OSError:  # gone from storage, or unreadable: the copy stays undecided
+        return None
 
 
 def save_groups(*, kind: str, found: dict[str, Members], existing: QuerySet[DuplicateGroup]) -> None:

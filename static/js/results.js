@@ -30,13 +30,16 @@ export class Results {
     this.state = null;
     // The files on the grid by id, for the larger preview a click on a card opens.
     this.shown = new Map();
+    // A pair's tile holds a stand-in for the half not listed yet, by that half's id: the half
+    // takes its place when a later page brings it.
+    this.standIns = new Map();
     this.sort = $("#results-sort");
     this.sort.addEventListener("change", () => this.view(this.tabs.selected().dataset.view));
     this.reviewButton = $("#results-review");
     this.reviewButton.addEventListener("click", () => onReview?.(this.jobId));
     this.grid.addEventListener("click", (event) => {
       const opener = event.target.closest(".tile-open");
-      if (opener) openPreview(this.shown.get(Number(opener.closest(".tile").dataset.fileId)));
+      if (opener) openPreview(this.shown.get(Number(opener.closest("[data-file-id]").dataset.fileId)));
     });
     this.tabs = tablist($("#results-tabs"), (tab) => {
       this.panel.setAttribute("aria-labelledby", tab.id);
@@ -95,6 +98,7 @@ export class Results {
   view(view) {
     this.state = { view, page: 0, pages: 1, loading: false };
     this.shown.clear();
+    this.standIns.clear();
     this.grid.replaceChildren();
     this.errors.replaceChildren();
     this.grid.hidden = !GRIDS.includes(view);
@@ -133,8 +137,7 @@ export class Results {
     if (state !== this.state) return; // another tab was chosen meanwhile
     state.page = answer.page;
     state.pages = answer.pages;
-    for (const file of answer.files) this.shown.set(file.id, file);
-    this.grid.append(...answer.files.map(card));
+    for (const file of answer.files) this.place(file);
     if (!answer.total) {
       this.say(state.view === "pending" ? "No file is waiting." : `No files with ${CONFIDENCE_LABELS[state.view].toLowerCase()}.`);
     }
@@ -175,6 +178,23 @@ export class Results {
     }
   }
 
+  // The two halves of one shot share a tile, side by side: the first half listed opens it with a
+  // stand-in for the other, which the other replaces when it comes (on this page or a later one).
+  place(file) {
+    this.shown.set(file.id, file);
+    const standIn = this.standIns.get(file.id);
+    if (standIn) {
+      this.standIns.delete(file.id);
+      standIn.replaceWith(half(file));
+    } else if (file.companion_id && !WAITING.has(file.status)) {
+      const tile = pairCard(file);
+      this.standIns.set(file.companion_id, $(".stand-in", tile));
+      this.grid.append(tile);
+    } else {
+      this.grid.append(card(file));
+    }
+  }
+
   say(message) {
     this.empty.textContent = message;
     this.empty.hidden = false;
@@ -198,30 +218,47 @@ const WAITING = new Set(["pending", "processing"]);
 
 function card(file) {
   if (WAITING.has(file.status)) return waitingCard(file);
-  const time = format.fileTime(file);
-  return el(
-    "li",
-    { class: "tile", dataset: { fileId: file.id, status: file.status } },
-    el("figure", {},
-      el("button", { type: "button", class: "tile-open", "aria-label": `Show ${file.filename} larger` }, thumbnail(file, 320)),
-      el("figcaption", {},
-        el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
-        el("span", { class: "when" },
-          el("time", { datetime: time.machine, title: file.timestamp || null, text: time.text }),
-          time.offset ? el("span", { class: "muted", text: time.offset }) : null),
-        el("span", { class: "meta" },
-          el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
-          el("span", { class: "muted", text: format.source(file.timestamp_source), title: file.timestamp_source || null })),
-        pairNote(file),
-        file.already_imported ? el("span", { class: "tag library", text: "Already in your library", title: `Imported before (file ${file.already_imported_from})` }) : null,
-        file.error ? el("span", { class: "error-text", text: file.error }) : null)),
-  );
+  return el("li", { class: "tile", dataset: { fileId: file.id, status: file.status } }, figure(file));
 }
 
-// The two halves of one shot (a Live Photo's picture and video, a RAW and its JPEG) name each other.
-function pairNote(file) {
-  if (!file.companion_id) return null;
-  return el("span", { class: "tag pair", text: `Pair: ${file.companion_name || "its other half"}`, title: "One shot in two files, kept together" });
+function figure(file, attributes = {}) {
+  const time = format.fileTime(file);
+  return el("figure", attributes,
+    el("button", { type: "button", class: "tile-open", "aria-label": `Show ${file.filename} larger` }, thumbnail(file, 320)),
+    el("figcaption", {},
+      el("span", { class: "name", text: file.filename, title: file.path || file.filename }),
+      el("span", { class: "when" },
+        el("time", { datetime: time.machine, title: file.timestamp || null, text: time.text }),
+        time.offset ? el("span", { class: "muted", text: time.offset }) : null),
+      el("span", { class: "meta" },
+        el("span", { class: "confidence", dataset: { confidence: file.confidence }, text: file.confidence }),
+        el("span", { class: "muted", text: format.source(file.timestamp_source), title: file.timestamp_source || null })),
+      file.already_imported ? el("span", { class: "tag library", text: "Already in your library", title: `Imported before (file ${file.already_imported_from})` }) : null,
+      file.error ? el("span", { class: "error-text", text: file.error }) : null));
+}
+
+const PAIR_KINDS = { live_photo: "Live Photo", raw_jpeg: "RAW + JPEG" };
+
+// One shot in two files (a Live Photo's picture and video, a RAW and its JPEG): one tile, two
+// columns wide, the halves side by side under what they are.
+function pairCard(file) {
+  const kind = PAIR_KINDS[file.companion_kind] || "Pair";
+  return el("li", { class: "tile pair", dataset: { status: file.status, pair: `${file.id} ${file.companion_id}` } },
+    el("span", { class: "tag pair", text: kind, title: "One shot in two files, kept together" }),
+    el("div", { class: "halves" }, half(file), standIn(file)));
+}
+
+function half(file) {
+  return figure(file, { class: "half", dataset: { fileId: file.id } });
+}
+
+// The other half as far as its companion's listing tells it, until it is listed itself (never,
+// when its confidence puts it under another tab).
+function standIn(file) {
+  const other = { filename: file.companion_name || "The other half", thumbnail_url: file.companion_thumbnail_url };
+  return el("figure", { class: "half stand-in", dataset: { fileId: file.companion_id } },
+    thumbnail(other, 320),
+    el("figcaption", {}, el("span", { class: "name", text: other.filename })));
 }
 
 // A file of a paused job that no worker has reached yet: it has no date because nobody looked.
