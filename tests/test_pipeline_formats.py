@@ -176,6 +176,21 @@ def test_a_dng_takes_its_picture_from_its_preview_and_its_exif_from_the_raw(tmp_
     assert distance(result.fingerprint, fingerprint(media.picture())) <= 12
 
 
+def test_a_dng_gives_the_exif_we_read_and_not_its_colour_calibration(tmp_path):
+    # A time only in IFD0 (DateTime), as some cameras write it: IFD0 is handed on in part.
+    tags = ("-ModifyDate=2009:12:25 10:30:15", "-OffsetTime=+01:00")
+    path = media.dng(tmp_path / "IMG_0003.DNG", SENSOR, orientation=6, preview=media.jpeg(SENSOR.resize((320, 480))), tags=tags)
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+    exif = open_raw(path, formats.DNG).exif
+
+    assert result.error == ""
+    assert result.capture.value == CREATED  # a modification time: of medium confidence only
+    assert result.camera == "Testcam R1"
+    assert exif.get(0x0132) == "2009:12:25 10:30:15"
+    assert 0xC621 not in exif  # ColorMatrix1: for developing the sensor data, which the preview spares
+
+
 @pytest.mark.parametrize(
     "preview",
     [None, media.jpeg(SENSOR.resize((100, 150))), media.jpeg(SENSOR)[:3000], b"\xff\xd8\xff\xe0 not a picture"],
@@ -246,6 +261,18 @@ def test_a_raw_whose_preview_points_outside_the_file_is_developed(tmp_path, at_o
 
     assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
     assert open_raw(path, formats.NEF).reduced.size == (600, 400)
+
+
+def test_directories_and_exif_past_the_first_read_are_read_on(tmp_path, monkeypatch):
+    preview = media.jpeg(SENSOR.resize((320, 480)))
+    path = media.camera_raw(tmp_path / "DSC_0004.NEF", SENSOR, orientation=6, preview=preview, tags=RAW_EXIF)
+    monkeypatch.setattr(raw, "HEAD_SIZE", 16)  # as if a camera wrote more than the first read takes
+
+    result = analyse(path, name=path.name, zone=ZONE, sidecars=False)
+
+    assert_complete(result, size=(600, 400), taken=CREATED + timedelta(milliseconds=250))
+    assert result.camera == "NIKON D850"
+    assert open_raw(path, formats.NEF).reduced.size == (480, 320)  # the preview's, found past the first read
 
 
 def test_exif_far_from_the_start_of_the_file_is_read_from_the_file(tmp_path, monkeypatch):

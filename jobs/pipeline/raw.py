@@ -27,12 +27,18 @@ from PIL import Image
 from jobs.pipeline import formats
 from jobs.pipeline.errors import MediaError
 from jobs.pipeline.images import ORIENTATION_TAG, REDUCED_SIZE, ROTATED_ORIENTATIONS, Photo, decoding, reduced_copy
+from jobs.pipeline.perceptual import MAKE, MODEL
 from jobs.pipeline.timestamps.containers import find_box
+from jobs.pipeline.timestamps.embedded import EXIF_TIMES
 
 LIBRAW_VERSION = ".".join(map(str, rawpy.libraw_version))
 # LibRaw's `flip` as the EXIF orientation that turns the sensor's picture upright.
 FLIP_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 EXIF_IFD, GPS_IFD, INTEROP_IFD = 0x8769, 0x8825, 0xA005
+# What the camera, shot and capture-time readers (jobs.pipeline.perceptual, timestamps.embedded)
+# read of a RAW's IFD0, the orientation aside (the RAW's own is set on its EXIF): the EXIF's times
+# and their offsets and sub-seconds are read there too where a camera wrote them in IFD0.
+IFD0_READ = {MAKE, MODEL, EXIF_IFD, GPS_IFD} | {tag for _, *tags in EXIF_TIMES for tag in tags}
 # A preview serves when its long side reaches this and its shape is the full picture's (a 160x120
 # index thumbnail of a 3:2 picture has black bars).
 MIN_PREVIEW_SIDE = 320
@@ -167,9 +173,11 @@ SENSOR_DATA = {32803, 34892}  # colour filter array, linear raw: the sensor's ow
 MAX_SUB_IFDS = 8
 MAX_ENTRIES = 1000  # a directory declaring more is noise, not a camera's
 MAX_PREVIEW_BYTES = 64 * 1024 * 1024
-# Cameras write their directories and EXIF (maker notes too) at the start of the file: one read of
-# this much finds them, and the metadata up to METADATA_SPAN is read on with it in one piece.
-HEAD_SIZE = 64 * 1024
+# Cameras write their directories and EXIF (maker notes too) at the start of the file: the first
+# read takes this much, which holds the directories, and the EXIF's values up to METADATA_SPAN are
+# read on in one piece where they reach further. A first read of 64 KB, for the few hundred bytes a
+# directory takes, made a RAW's picture 2 % slower (docs/performance.md).
+HEAD_SIZE = 8 * 1024
 METADATA_SPAN = 4 * 1024 * 1024
 # Bytes per value of each TIFF field type; the integer ones as struct reads them.
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
@@ -200,7 +208,7 @@ class FileWindow(io.RawIOBase):
     """`length` bytes of an open file from `start`, read as a file of their own."""
 
     def __init__(self, f: BinaryIO, start: int, length: int):
-        self.f, self.start, self.length, self.position = f, start, length, 0
+        self.fd, self.start, self.length, self.position = f.fileno(), start, length, 0
 
     def readable(self) -> bool:
         return True
@@ -217,9 +225,9 @@ class FileWindow(io.RawIOBase):
         return self.position
 
     def readinto(self, buffer) -> int:
+        # One positioned read of the file's descriptor: no seek, no copy through its buffer.
         wanted = max(0, min(len(buffer), self.length - self.position))
-        self.f.seek(self.start + self.position)
-        got = self.f.readinto(memoryview(buffer)[:wanted]) or 0
+        got = os.preadv(self.fd, [memoryview(buffer)[:wanted]], self.start + self.position) if wanted else 0
         self.position += got
         return got
 
@@ -311,7 +319,7 @@ def _tiff_structure(f: BinaryIO) -> Structure:
         places.append(p)
     orientation = reader.integer(ifd0.entries, ORIENTATION_TAG)
     return Structure(
-        exif=_exif(reader, first, [ifd0, exif_ifd, gps_ifd, _linked(reader, exif_ifd, INTEROP_IFD)]),
+        exif=_exif(reader, first, ifd0, [exif_ifd, gps_ifd, _linked(reader, exif_ifd, INTEROP_IFD)]),
         size=_full_size(reader, ifd0.entries, images, exif_ifd.entries),
         orientation=orientation if orientation in range(1, 9) else 1,
         places=places,
@@ -332,17 +340,27 @@ def _directory(reader: TiffReader, offset: int | None) -> Directory:
         return NO_DIRECTORY
 
 
-def _exif(reader: TiffReader, first: int, directories: list[Directory]) -> Image.Exif:
+def _exif(reader: TiffReader, first: int, ifd0: Directory, linked: list[Directory]) -> Image.Exif:
     """Pillow's EXIF of the file, read as a JPEG's is: IFD0 now, the Exif and GPS directories when
     asked, from the bytes in memory, when they and their values lie in the file's first
     METADATA_SPAN bytes (as cameras write them). Else read from the file at once, which is then
-    closed."""
+    closed.
+
+    From memory Pillow is given only the IFD0 tags we read (IFD0_READ), in a directory of their
+    own after the bytes it points into: the rest of a RAW's IFD0 (a DNG's colour matrices and
+    calibration, the sensor's layout) is for developing the sensor data, and parsing it made the
+    RAW's picture cost more than a JPEG of its preview's size (docs/performance.md)."""
     exif = Image.Exif()
-    places = [place for d in directories for entry in d.entries.values() if (place := reader.place(entry))]
-    end = max([d.end for d in directories] + [start + length for start, length in places])
+    read = {tag: entry for tag, entry in ifd0.entries.items() if tag in IFD0_READ}
+    places = [place for d in (read, *(d.entries for d in linked)) for entry in d.values() if (place := reader.place(entry))]
+    end = max([d.end for d in linked] + [start + length for start, length in places] + [8])
     if end <= METADATA_SPAN:
         reader.read_up_to(end)
-        exif.load(STANDARD_MAGICS[reader.endian] + reader.head[4:end])
+        end += end & 1  # a directory starts on a word boundary
+        entries = b"".join(struct.pack(reader.endian + "HHI4s", tag, *read[tag]) for tag in sorted(read))
+        directory = struct.pack(f"{reader.endian}H{len(entries)}sI", len(read), entries, 0)
+        header = STANDARD_MAGICS[reader.endian] + struct.pack(reader.endian + "I", end)
+        exif.load(header + reader.head[8:end].ljust(end - 8, b"\0") + directory)
         return exif
     exif.endian = reader.endian
     exif.load_from_fp(reader.f, first)
