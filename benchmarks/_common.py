@@ -106,17 +106,22 @@ def timed_import_path(folder: Path, env: dict[str, str], cluster: subprocess.Pop
     seconds from the command's start to its exit, the wall-clock time it started at, its output,
     and the watch over the cluster and the command together (CPU time, peak memory). Ends the
     benchmark when the command fails."""
+    return timed_manage(env, cluster, "import_path", str(folder), *options)
+
+
+def timed_manage(env: dict[str, str], cluster: subprocess.Popen, *args: str):
+    """`manage.py ARGS` run to its exit beside `cluster`, as timed_import_path says."""
     with ProcessTreeWatch(cluster.pid) as watch:
         started, started_at = time.perf_counter(), time.time()
         command = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "import_path", str(folder), *options],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         watch.watch(command.pid)
-        output, _ = command.communicate()
+        output, errors = command.communicate()
         elapsed = time.perf_counter() - started
     if command.returncode != 0:
-        sys.exit(f"import_path failed ({command.returncode}):\n{output}")
+        sys.exit(f"{args[0]} failed ({command.returncode}):\n{output}\n{errors}")
     return elapsed, started_at, output, watch
 
 

@@ -1,15 +1,19 @@
 """Where each exported file goes: the template, precision-honest names, undated files, collisions
 and companions. Pure: plain data in, relative paths out; docs/export.md states the rules."""
 
+import dataclasses
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
 DEFAULT_TEMPLATE = "{year}/{year}{month}{day}_{hour}{minute}{second}"
 UNDATED = "undated"
+# What is already at a planned path (settle): a file identical to what the export would write
+# there, or another file.
+SAME, OTHER = "same", "other"
 
 # Each token, and the finest precision that must be known to fill it.
 TIME_TOKENS = {"year": "year", "month": "month", "day": "day", "hour": "second", "minute": "second", "second": "second"}
@@ -48,6 +52,7 @@ class Placed:
     file_id: int
     destination: str  # relative, '/'-separated
     companion_of: int | None = None  # the file whose name this one shares
+    exists: bool = False  # a file identical to what would be written is already there
 
 
 def check_template(template: str) -> str:
@@ -128,6 +133,34 @@ def place(files: Iterable[PlanFile], template: str) -> list[Placed]:
     return placed
 
 
+def settle(placed: list[Placed], occupied: Callable[[Placed, str], str | None]) -> list[Placed]:
+    """The plan moved past the files already at the destination. `occupied(p, path)` says what is
+    at `path` for `p`: None (nothing), SAME (a file identical to what `p` would write there: `p`
+    exists) or OTHER. A file whose name is taken by another file gets the next _N that no other
+    file of the plan has; the halves of a pair move together, to the first _N free for all of them,
+    so they keep one stem. A dry run and the real export settle alike."""
+    groups: dict[int, list[Placed]] = {}
+    for p in placed:
+        groups.setdefault(p.companion_of or p.file_id, []).append(p)
+    taken = {_stem(p.destination) for p in placed}
+    settled = []
+    for group in groups.values():
+        n = 0
+        while True:
+            paths = [numbered(p.destination, n) for p in group]
+            if n and _stem(paths[0]) in taken:
+                n += 1  # another file of this export has that stem
+                continue
+            states = [occupied(p, path) for p, path in zip(group, paths)]
+            if OTHER not in states:
+                break
+            n += 1
+        taken.add(_stem(paths[0]))
+        for p, path, state in zip(group, paths, states):
+            settled.append(dataclasses.replace(p, destination=path, exists=state == SAME))
+    return settled
+
+
 def numbered(path: str, n: int) -> str:
     """`path` with the collision suffix _n before its extension (n = 0: unchanged)."""
     if n == 0:
@@ -135,6 +168,10 @@ def numbered(path: str, n: int) -> str:
     p = PurePosixPath(path)
     ext = _full_suffix(p.name)
     return str(p.with_name(f"{p.name[: len(p.name) - len(ext)]}_{n}{ext}"))
+
+
+def _stem(path: str) -> str:
+    return path[: len(path) - len(_full_suffix(PurePosixPath(path).name))].casefold()
 
 
 def _free_stem(base: str, taken: set[str]) -> str:

@@ -17,6 +17,7 @@ def job_dict(job: Job) -> dict:
         "id": job.id,
         "status": job.status,
         "job_type": job.kind,
+        "dry_run": job.dry_run,
         "progress_current": job.progress_current,
         "progress_total": job.progress_total,
         "progress_percent": job.progress_percent,

@@ -49,3 +49,13 @@ def test_undoing_an_export_from_the_job_list(finished_export, console, tmp_path)
     assert any(m.startswith(f"Export {finished_export.pk} kept {relative}: changed since the export") for m in shown)
     assert f"Job {imported.pk}: Job {imported.pk} is not an export." in shown
     assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == [changed]
+
+
+@pytest.mark.django_db
+def test_a_dry_run_is_listed_as_a_dry_run(finished_export, console, tmp_path):
+    dry = create_export_job(destination=tmp_path / "plan", dry_run=True, enqueue=False)
+
+    listing = console.get("/admin/jobs/job/?kind=export").content.decode()
+
+    assert listing.count("Export (dry run)") == 1
+    assert f'/admin/jobs/job/{dry.pk}/change/' in listing and f'/admin/jobs/job/{finished_export.pk}/change/' in listing

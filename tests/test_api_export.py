@@ -39,6 +39,9 @@ def test_an_export_planned_then_run_through_the_api(api, alice, alices_job, root
     assert plan["summary"]["exported"] == 2 and plan["summary"]["bytes_free"] > plan["summary"]["bytes_needed"] > 0
     assert not (roots / "family").exists()
     assert client.get(f"/api/jobs/{dry.json()['job_id']}").json()["job_type"] == "export"
+    # Listed with the jobs, said to be a dry run.
+    listed = {j["id"]: j["dry_run"] for j in client.get("/api/jobs").json()["jobs"]}
+    assert listed == {dry.json()["job_id"]: True, alices_job.id: False}
 
     with patch.object(Conf, "SYNC", True), django_capture_on_commit_callbacks(execute=True):
         started = client.post("/api/exports", {"destination": str(roots / "family"), "job_ids": [alices_job.id]})

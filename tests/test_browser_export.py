@@ -57,3 +57,11 @@ def test_the_export_panel_previews_plans_and_runs_an_export(page, alice, alices_
     assert (root / "family/2015/plain.jpg").is_file()
     assert {e.action for e in ExportEntry.objects.filter(job=export)} == {"copied"}
     screenshot(page, "export-done")
+
+    # The history lists the plan too, as what it was: a dry run.
+    dry = Job.objects.filter(kind=Job.Kind.EXPORT, dry_run=True).get()
+    page.goto(f"{page.url.split('/jobs/')[0]}/jobs/{dry.id}/")
+    assert page.locator("#job-subtitle").inner_text() == "Export (dry run)"
+    history = page.locator("#history-rows")
+    assert history.locator(f'tr[data-job-id="{dry.id}"] th').inner_text().endswith("Export (dry run)")
+    assert history.locator(f'tr[data-job-id="{export.id}"] th').inner_text().endswith("Export")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 import av
 import pytest
@@ -21,6 +22,7 @@ from PIL import Image
 
 from jobs.models import DuplicateGroup, DuplicateKind, ExportEntry, File, Job
 from jobs.services.control import ActionRefused, control_job
+from jobs.export_plan import numbered
 from jobs.services.export import create_export_job
 from jobs.services.corrections import correct_capture_times, parse_correction
 from jobs.services.duplicates import mark_not_duplicates
@@ -352,3 +354,86 @@ def test_an_export_is_paused_resumed_and_cancelled_like_an_import(copy_media, tm
     assert len([p for p in (tmp_path / "out").rglob("*") if p.is_file()]) == 2
     with pytest.raises(ActionRefused):
         control_job(job=job, action="cancel")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extension, muxer", [("mp4", "mp4"), ("mov", "mov")])
+def test_a_date_only_video_time_is_written_into_the_copy_and_our_reader_reads_it_back(tmp_path, extension, muxer):
+    from jobs.pipeline.analysis import analyse
+    from tests.media import video
+
+    folder = tmp_path / "films"
+    folder.mkdir()
+    video(folder / f"clip.{extension}", format=muxer, codec="mpeg4", image=Image.linear_gradient("L").convert("RGB"))
+    import_folder(folder)
+    File.objects.filter(original_name=f"clip.{extension}").update(
+        captured_at=datetime(2014, 7, 4, tzinfo=UTC), capture_offset=0, capture_precision="day",
+        confidence=File.Confidence.MEDIUM, capture_source="folder",
+    )  # fmt: skip
+
+    job = export(tmp_path / "out")
+
+    entry = entries(job)[f"clip.{extension}"]
+    copy = tmp_path / "out" / entry.destination
+    assert entry.destination == f"2014/20140704_clip.{extension}"
+    # Written into the copy itself and verified, not shipped unwritten beside a sidecar.
+    assert (entry.written, entry.note) == (["XMP-photoshop:DateCreated"], "")
+    assert not copy.with_name(copy.name + ".xmp").exists()
+    tags = exiftool(copy, "XMP-photoshop:DateCreated", "QuickTime:CreateDate")
+    assert tags["XMP-photoshop:DateCreated"] == "2014:07:04"
+    # No invented midnight: the header's date is the original's (none: zero).
+    assert tags["QuickTime:CreateDate"] == exiftool(folder / f"clip.{extension}", "QuickTime:CreateDate")["QuickTime:CreateDate"]
+    assert packets(copy) == packets(folder / f"clip.{extension}")
+    # What the export wrote, an import of the copy reads: the day, at day precision.
+    read = analyse(copy, name="copy." + extension, zone=ZoneInfo("UTC"), sidecars=False).capture
+    assert (read.value.date(), read.precision) == (datetime(2014, 7, 4).date(), "day")
+
+
+@pytest.mark.django_db
+def test_a_pair_whose_video_name_is_taken_moves_whole_to_one_number(copy_media, tmp_path):
+    folder = copy_media("digicam/Apple/iPhone XR/IMG_3589.HEIC", "digicam/Apple/iPhone XR/IMG_3589.mov")
+    import_folder(folder)
+    picture, video = file_named("IMG_3589.HEIC"), file_named("IMG_3589.mov")
+    File.objects.filter(id=picture.id).update(companion=video)
+    File.objects.filter(id=video.id).update(companion=picture)
+    stem = picture.capture_time.strftime("%Y/%Y%m%d_%H%M%S")
+    destination = tmp_path / "out"
+    (destination / stem).parent.mkdir(parents=True)
+    (destination / f"{stem}.mov").write_bytes(b"another camera's clip")
+
+    planned = entries(export(destination, "--dry-run"))
+    job = export(destination)
+
+    written = entries(job)
+    assert written["IMG_3589.HEIC"].destination == f"{stem}_1.heic"
+    assert written["IMG_3589.mov"].destination == f"{stem}_1.mov"
+    assert {e.action for e in written.values()} == {ExportEntry.Action.COPIED}
+    assert (destination / f"{stem}.mov").read_bytes() == b"another camera's clip"
+    assert {n: e.destination for n, e in planned.items()} == {n: e.destination for n, e in written.items()}
+
+
+@pytest.mark.django_db
+def test_a_dry_run_plans_exists_and_numbers_as_the_real_export_does(copy_media, tmp_path, staff):
+    folder = copy_media("elodie/plain.jpg", "digicam/Canon/EOS RP/_MG_0635.JPG", "digicam/Canon/PowerShot G2/MVI_0314.AVI")
+    import_folder(folder)
+    destination = tmp_path / "out"
+    first = entries(export(destination))
+    # Since then: one copy replaced by someone else's file, one file corrected to another time.
+    taken = first["_MG_0635.JPG"].destination
+    (destination / taken).unlink()
+    (destination / taken).write_bytes(b"someone else's file")
+    correct_capture_time(file=file_named("plain.jpg"), value=at("2012-03-04T05:06:07+01:00"), by=staff)
+
+    plan = entries(export(destination, "--dry-run"))
+    real = entries(export(destination))
+
+    assert {n: (e.action, e.destination) for n, e in plan.items()} == {
+        "plain.jpg": (ExportEntry.Action.PLANNED, "2012/20120304_050607.jpg"),
+        "_MG_0635.JPG": (ExportEntry.Action.PLANNED, numbered(taken, 1)),
+        "MVI_0314.AVI": (ExportEntry.Action.EXISTS, first["MVI_0314.AVI"].destination),
+    }
+    assert {n: e.destination for n, e in real.items()} == {n: e.destination for n, e in plan.items()}
+    assert real["MVI_0314.AVI"].action == ExportEntry.Action.EXISTS
+    assert real["MVI_0314.AVI"].sha256 == plan["MVI_0314.AVI"].sha256 == sha256(destination / real["MVI_0314.AVI"].destination)
+    assert {real["plain.jpg"].action, real["_MG_0635.JPG"].action} == {ExportEntry.Action.COPIED}
+    assert (destination / taken).read_bytes() == b"someone else's file"

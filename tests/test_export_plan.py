@@ -5,7 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from jobs.export_plan import DEFAULT_TEMPLATE, PlanFile, TemplateError, check_template, numbered, place
+from jobs.export_plan import (
+    DEFAULT_TEMPLATE, OTHER, SAME, PlanFile, TemplateError, check_template, numbered, place, settle,
+)  # fmt: skip
 from jobs.pipeline.writeback import Chosen, missing_fields, wanted_fields
 
 PARIS = timezone(timedelta(hours=2))
@@ -114,3 +116,32 @@ def test_only_the_fields_a_copy_lacks_are_written_and_a_videos_modify_date_never
         "Keys:CreationDate", "QuickTime:ModifyDate"
     }  # fmt: skip
     assert wanted_fields(Chosen(at(2017, 1, 1, 0, 0, 0), precision="day"), "photo") == {"XMP-photoshop:DateCreated": "2017:01:01"}
+
+
+def test_a_pair_moved_past_files_already_there_keeps_one_stem_and_one_number():
+    t = datetime(2021, 6, 1, 9, 30, tzinfo=timezone.utc)
+    picture = PlanFile(id=1, name="IMG_1.HEIC", captured=t, companion_id=2)
+    video = PlanFile(id=2, name="IMG_1.MOV", captured=t, companion_id=1, is_video=True)
+    alone = PlanFile(id=3, name="IMG_2.JPG", captured=t + timedelta(milliseconds=1))
+    placed = place([picture, video, alone], DEFAULT_TEMPLATE)
+    assert [p.destination for p in placed] == ["2021/20210601_093000.heic", "2021/20210601_093000.mov", "2021/20210601_093000_1.jpg"]
+    # Only the video's name is taken on disk, by another file; _1 is planned for another file of the export.
+    on_disk = {"2021/20210601_093000.mov": OTHER}
+
+    settled = settle(placed, lambda p, path: on_disk.get(path))
+
+    assert [(p.file_id, p.destination, p.exists) for p in settled] == [
+        (1, "2021/20210601_093000_2.heic", False),
+        (2, "2021/20210601_093000_2.mov", False),
+        (3, "2021/20210601_093000_1.jpg", False),
+    ]
+
+
+def test_a_file_identical_to_what_would_be_written_keeps_its_name_and_exists():
+    t = datetime(2021, 6, 1, 9, 30, tzinfo=timezone.utc)
+    placed = place([PlanFile(id=1, name="a.jpg", captured=t), PlanFile(id=2, name="b.jpg", captured=t + timedelta(hours=1))], DEFAULT_TEMPLATE)
+    on_disk = {"2021/20210601_093000.jpg": SAME, "2021/20210601_103000.jpg": OTHER}
+
+    settled = settle(placed, lambda p, path: on_disk.get(path))
+
+    assert [(p.destination, p.exists) for p in settled] == [("2021/20210601_093000.jpg", True), ("2021/20210601_103000_1.jpg", False)]

@@ -1,6 +1,7 @@
 """An export killed mid-way or stopped by a full disk: nothing half-written under a final name, no
 temporary file left, every entry done once."""
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -14,9 +15,13 @@ from django_q.models import OrmQ
 from jobs.models import ExportEntry, File, Job
 from jobs.services.control import retry_failed_files
 from jobs.services.export import EXPORT_WORK, ExportRefused, create_export_job, export_entry, undo_export
-from jobs.services.processing import _claim, process_batch, start_job
+from jobs.services.processing import _claim, _claim_ahead, process_batch, start_job
 from tests.conftest import manage, wait_for
 from tests.importing import import_folder
+
+
+# Three different pictures (elodie's plain.jpg and with-location.jpg are one picture, and an export keeps one).
+THREE_PICTURES = ("elodie/plain.jpg", "elodie/no-exif.jpg", "digicam/Canon/EOS RP/_MG_0635.JPG")
 
 
 def sha256(path: Path) -> str:
@@ -121,6 +126,9 @@ def test_a_destination_that_fills_up_fails_the_export_clearly_with_nothing_half_
     written = {str(p.relative_to(small_destination / "photos")) for p in (small_destination / "photos").rglob("*") if p.is_file()}
     assert written == set(ExportEntry.objects.filter(job=job, action=ExportEntry.Action.COPIED).values_list("destination", flat=True))
     assert {p.name: sha256(p) for p in folder.iterdir()} == originals
+    # Entries claimed together with the one that hit the full disk are given back untouched.
+    for entry in ExportEntry.objects.filter(job=job, status=File.Status.PENDING):
+        assert entry.attempts == 0 and entry.claimed_by == ""
 
     # Once there is room, retrying the failed files finishes the export.
     (small_destination / "filler").unlink()
@@ -152,3 +160,57 @@ def test_a_copy_placed_by_a_worker_that_died_before_recording_it_is_the_exports_
     assert_each_entry_written_once(job, destination)
     undo_export(job=Job.objects.get(id=job.id))
     assert not destination.exists()  # undo knew the copy the dead worker made
+
+
+@pytest.mark.django_db
+def test_an_export_batch_claims_its_entries_together_and_counts_one_attempt_each(copy_media, tmp_path):
+    import_folder(copy_media(*THREE_PICTURES))
+    destination = tmp_path / "out"
+    job = create_export_job(destination=destination, enqueue=False)
+    ids = list(ExportEntry.objects.filter(job=job).values_list("id", flat=True))
+
+    process_batch(job_id=job.id, first_id=min(ids), last_id=max(ids), token="batch-1")
+
+    assert set(ExportEntry.objects.filter(job=job).values_list("attempts", "claimed_by")) == {(1, "batch-1")}
+    assert_each_entry_written_once(job, destination)
+
+
+@pytest.mark.django_db
+def test_entries_claimed_together_with_one_a_worker_died_on_are_taken_back_one_by_one(copy_media, tmp_path):
+    import_folder(copy_media(*THREE_PICTURES))
+    destination = tmp_path / "out"
+    job = create_export_job(destination=destination, enqueue=False)
+    started = start_job(job.id)
+    entries = list(ExportEntry.objects.filter(job=job).select_related("file__job").order_by("id"))
+    for entry in entries:
+        entry.job = started
+    # A worker claims the three together, writes the first copy, then dies before any result is written.
+    assert _claim_ahead(entries, "dead-batch", EXPORT_WORK) == {e.id for e in entries}
+    assert export_entry(entries[0]) == ""
+
+    process_batch(job_id=job.id, first_id=entries[0].id, last_id=entries[-1].id, token="dead-batch")
+
+    # One crash costs each of them one attempt, never more; the copy the dead worker made is on record.
+    assert list(ExportEntry.objects.filter(job=job).order_by("id").values_list("attempts", flat=True)) == [2, 2, 2]
+    assert ExportEntry.objects.get(id=entries[0].id).created[0]["path"] == entries[0].destination
+    assert_each_entry_written_once(job, destination)
+
+
+@pytest.mark.django_db
+def test_a_paused_export_stops_within_the_entries_claimed_together(copy_media, tmp_path, monkeypatch):
+    import_folder(copy_media(*THREE_PICTURES))
+    job = create_export_job(destination=tmp_path / "out", enqueue=False)
+    ids = list(ExportEntry.objects.filter(job=job).values_list("id", flat=True))
+    pause_after_first = dataclasses.replace(EXPORT_WORK, claim_ahead=2, do=lambda entry: pause(job) or export_entry(entry))
+    monkeypatch.setattr("jobs.services.processing.work_for", lambda kind: pause_after_first)
+
+    process_batch(job_id=job.id, first_id=min(ids), last_id=max(ids), token="batch-1")
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.PAUSED and job.progress_current == 2  # the two claimed together
+    last = ExportEntry.objects.get(id=max(ids))
+    assert (last.status, last.attempts, last.claimed_by) == (File.Status.PENDING, 0, "")
+
+
+def pause(job: Job) -> None:
+    Job.objects.filter(id=job.id).update(status=Job.Status.PAUSED)

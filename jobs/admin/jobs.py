@@ -23,7 +23,7 @@ UNDO_KEPT_SHOWN = 10
 @admin.register(Job)
 class JobAdmin(ConsoleAdmin):
     list_display = [
-        "id", "kind", "owner", "status_badge", "progress", "file_progress", "errors", "created", "duration"
+        "id", "kind_label", "owner", "status_badge", "progress", "file_progress", "errors", "created", "duration"
     ]  # fmt: skip
     list_filter = ["status", "kind", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
@@ -56,6 +56,11 @@ class JobAdmin(ConsoleAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         unwanted = "Results" if obj is not None and obj.kind == Job.Kind.EXPORT else "Export"
         return [fieldset for fieldset in fieldsets if fieldset[0] != unwanted]
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, job):
+        # A dry run is listed with the exports, named as what it is: it wrote nothing.
+        return f"{job.get_kind_display()} (dry run)" if job.dry_run else job.get_kind_display()
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, job):

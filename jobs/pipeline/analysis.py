@@ -18,7 +18,7 @@ from jobs.pipeline.picture_identity import photo_identity
 from jobs.pipeline.raw import open_raw
 from jobs.pipeline.salvage import salvaged_metadata
 from jobs.pipeline.thumbnails import render_thumbnail
-from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, read_capture_time
+from jobs.pipeline.timestamps import CaptureTime, Clues, container_tags, container_xmp, read_capture_time
 from jobs.pipeline.video import probe_video
 
 
@@ -82,6 +82,7 @@ def analyse(
             # Dates PyAV does not show (MP4 udta, AVCHD, Matroska DateUTC) are read from the
             # container first, so they count even when the video itself cannot be opened.
             clues["video_tags"] = container_tags(path)
+            clues["xmp"] = container_xmp(path)
             video = probe_video(path)
             result.width, result.height, result.duration = video.width, video.height, video.duration
             result.camera = camera_name(video.tags.get("com.apple.quicktime.make"), video.tags.get("com.apple.quicktime.model"))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jobs.pipeline.timestamps import Clues, container_tags, image_iptc, read_capture_time
+from jobs.pipeline.timestamps import Clues, container_tags, container_xmp, image_iptc, read_capture_time
 
 # Formats exiftool rewrites safely in place (in our copy); everything else (AVI, MKV, GIF, MPG,
 # RAW, ...) keeps its bytes and gets an XMP sidecar.
@@ -158,7 +158,7 @@ def reads_back(copy: Path, chosen: Chosen, *, how: str, zone: ZoneInfo) -> bool:
     alone: it is given no file name, folder or file date (an export's names are derived data)."""
     clues = {"name": "copy" + copy.suffix.lower()}
     if how == VIDEO:
-        clues["video_tags"] = _video_tags(copy)
+        clues.update(video_tags=_video_tags(copy), xmp=container_xmp(copy))
     else:
         with _pillow().open(copy) as im:
             clues.update(exif=im.getexif(), xmp=im.info.get("xmp"), iptc=image_iptc(im))

@@ -22,6 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone as django_timezone
 
 from jobs import selectors
+from jobs.bulk import adapter
 from jobs.models import CaptureTimeChange, CaptureTimeChangeEntry, Confidence, File, Precision, shown_capture_time
 
 MANUAL_SOURCE = "manual"
@@ -369,7 +370,7 @@ def _write(values_by_file: dict[int, dict], items: dict[int, dict]) -> None:
     was left."""
     quote = connection.ops.quote_name
     fields = [File._meta.get_field(name) for name in CAPTURE_VALUES]
-    adapters = [(f.name, _adapter(f)) for f in fields]
+    adapters = [(f.name, adapter(f)) for f in fields]
     table = quote(File._meta.db_table)
     column = quote(File._meta.get_field("capture_evidence").column)
     assignments = [f"{quote(f.column)} = {_typed(f'v.column{n + 2}', f)}" for n, f in enumerate(fields)]
@@ -445,18 +446,6 @@ _TAKE_OUT = {
 }
 
 
-def _adapter(field):
-    """What Field.get_db_prep_save does for one of these fields, chosen once per field: its generic
-    machinery, run for every value, was half the time of a large change."""
-    ops = connection.ops  # once: each lookup through the connection proxy costs as much as the adapting
-    kind = field.get_internal_type()
-    if kind == "JSONField":
-        return lambda value: None if value is None else ops.adapt_json_value(value, field.encoder)
-    if kind == "DateTimeField":
-        return lambda value: None if value is None else ops.adapt_datetimefield_value(value)
-    return lambda value: value
-
-
 def _typed(column: str, field) -> str:
     # PostgreSQL types a VALUES list from its parameters, which arrive untyped: say what they are.
     # SQLite stores what it is given, and a CAST there would turn a date into a number.
@@ -469,7 +458,7 @@ def _record(change_id: int, before: dict[int, dict], after: dict[int, dict]) -> 
     change."""
     entry = CaptureTimeChangeEntry._meta
     columns = ["change_id", "file_id", "before", "after_at", "after_offset", "after_precision"]
-    recorded, after_at = _adapter(entry.get_field("before")), _adapter(entry.get_field("after_at"))
+    recorded, after_at = adapter(entry.get_field("before")), adapter(entry.get_field("after_at"))
     rows = [
         (
             change_id,

@@ -7,32 +7,43 @@ copy is made under a temporary name in its destination folder, has its capture t
 exiftool and checked, gets the capture time as its modification time, and is then linked into
 place without ever replacing a file. Undo walks the entries back. Originals are only read."""
 
+import dataclasses
 import errno
+import functools
 import logging
 import os
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from stat import S_ISREG
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from jobs import export_plan
+from jobs.bulk import adapter
 from jobs.exiftool import ExifToolError
 from jobs.exiftool import shared as shared_exiftool
-from jobs.models import Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, ExportEntry, File, Job
-from jobs.pipeline import writeback
-from jobs.pipeline.timestamps.sidecars import xmp_sidecar_of
+from jobs.models import (
+    Confidence, DuplicateGroup, DuplicateKind, DuplicateMember, ExportEntry, File, Job, shown_capture_time,
+)  # fmt: skip
 from jobs.serializers import file_path
 from jobs.services.processing import JobCannotGoOn, Work
 from jobs.storage import local_path
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from jobs.pipeline import writeback
+
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".mediaimport-"
+EXISTS_NOTE = "An identical file was already there; nothing was touched."
 CONFIDENCE_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1, Confidence.NONE: 0}
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 # Room left beside what the copies need: metadata grows a copy a little, and folders take blocks.
@@ -91,16 +102,19 @@ def create_export_job(
         template = export_plan.check_template(template or export_plan.DEFAULT_TEMPLATE)
     except export_plan.TemplateError as e:
         raise ExportRefused(str(e)) from None
-    # The evidence is read only when an entry is written; planning 100,000 files needs none of it.
-    files = list(_files_to_export(owner=owner, job_ids=job_ids).select_related("job").defer("capture_evidence"))
+    files = _plan_rows(_files_to_export(owner=owner, job_ids=job_ids))
     if not files:
         raise ExportRefused("There is nothing done to export: import some photos first, or name jobs that finished.")
     left_out = duplicates_left_out(files)
     exported = [f for f in files if f.id not in left_out]
-    placed = export_plan.place((plan_file(f) for f in exported), template)
-    if not dry_run:
-        check_free_space(destination, exported, link=link and not write_metadata)
     by_id = {f.id: f for f in files}
+    placed = export_plan.place((plan_file(f) for f in exported), template)
+    at_destination = _AtDestination(destination, by_id, write_metadata=write_metadata)
+    if destination.exists():
+        placed = export_plan.settle(placed, at_destination)
+    if not dry_run:
+        exists = {p.file_id for p in placed if p.exists}
+        check_free_space(destination, [f for f in exported if f.id not in exists], link=link and not write_metadata)
     with transaction.atomic():
         job = Job.objects.create(
             kind=Job.Kind.EXPORT,
@@ -115,20 +129,20 @@ def create_export_job(
         done = {"status": File.Status.DONE, "processed_at": timezone.now()}
         folders = {} if dry_run else _folders_to_make(destination, placed)
         entries = [
-            ExportEntry(
-                job=job,
+            dict(
                 file_id=p.file_id,
                 source=_source(by_id[p.file_id]),
                 destination=p.destination,
                 made_folders=folders.get(p.file_id, []),
-                **(done if dry_run else {}),
+                **(done if dry_run or p.exists else {}),
+                # Already there, identical: nothing to write, in a dry run or not.
+                **(dict(action=ExportEntry.Action.EXISTS, sha256=at_destination.sha256[p.file_id], note=EXISTS_NOTE) if p.exists else {}),
             )
             for p in placed
         ]
         destinations = {p.file_id: p.destination for p in placed}
         entries += [
-            ExportEntry(
-                job=job,
+            dict(
                 file_id=file_id,
                 source=_source(by_id[file_id]),
                 destination=destinations[kept],
@@ -138,8 +152,8 @@ def create_export_job(
             )
             for file_id, kept in sorted(left_out.items())
         ]
-        ExportEntry.objects.bulk_create(entries, batch_size=1000)
-        finished = len(entries) if dry_run else len(left_out)
+        _insert_entries(job, entries)
+        finished = len(entries) if dry_run else len(left_out) + sum(p.exists for p in placed)
         Job.objects.filter(id=job.id).update(progress_total=len(entries), progress_current=finished)
         if dry_run:
             now = timezone.now()
@@ -150,6 +164,134 @@ def create_export_job(
             transaction.on_commit(lambda: enqueue_job(job))
     job.refresh_from_db()
     return job
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """What planning reads of a file: a row of PLAN_FIELDS, not a model instance (building one
+    per file was a third of a plan's time)."""
+
+    id: int
+    original_name: str
+    folder: str
+    path: str
+    captured_at: "datetime | None"
+    capture_offset: int | None
+    capture_precision: str
+    capture_offset_known: bool
+    confidence: str
+    camera: str
+    job_id: int
+    companion_id: int | None
+    mime_type: str
+    sha256: str
+    width: int | None
+    height: int | None
+    shot: str
+    size: int | None
+    job_kind: str
+
+    @property
+    def capture_time(self):
+        return shown_capture_time(self.captured_at, self.capture_offset)
+
+
+PLAN_FIELDS = [f.name for f in dataclasses.fields(_Row)][:-1] + ["job__kind"]
+
+
+def _plan_rows(files) -> list[_Row]:
+    return [_Row(*row) for row in files.values_list(*PLAN_FIELDS)]
+
+
+class _AtDestination:
+    """What is already at a planned path, for export_plan.settle: nothing, a file identical to
+    what this export would write there (SAME; its SHA-256 kept in `sha256`), or another file.
+
+    Identical, without writing anything: when nothing would be written into the copy, a file of
+    the original's size and SHA-256 (a file an earlier export of ours put there, unchanged since,
+    is known by its record instead of hashed); when the capture time would be written, only the
+    copy an earlier export of ours wrote there with the same time and still unchanged (exiftool
+    writes the same bytes from the same file and fields). A copy with our fields that we did not
+    write is taken for another file: the real export would find its bytes differ all the same."""
+
+    def __init__(self, destination: Path, rows: dict[int, "_Row"], *, write_metadata: bool):
+        self.destination = destination
+        self.rows = rows
+        self.write_metadata = write_metadata
+        self.sha256: dict[int, str] = {}
+        self._earlier = None
+
+    def __call__(self, placed: export_plan.Placed, path: str) -> str | None:
+        target = self.destination / path
+        try:
+            stat = target.lstat()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return export_plan.OTHER
+        row = self.rows[placed.file_id]
+        sha256 = self._identical(row, path, target, stat)
+        if sha256 is None:
+            return export_plan.OTHER
+        self.sha256[row.id] = sha256
+        return export_plan.SAME
+
+    def _identical(self, row: "_Row", path: str, target: Path, stat: os.stat_result) -> str | None:
+        if not S_ISREG(stat.st_mode):
+            return None
+        earlier = self.earlier.get((row.id, path))
+        unchanged = earlier is not None and (stat.st_size, stat.st_mtime_ns) == (earlier["size"], earlier["mtime_ns"])
+        if self._writes(row, path):
+            chosen = _chosen(row)
+            if unchanged and earlier["written"] and earlier["mtime_ns"] == _stamp(chosen):
+                return earlier["sha256"]
+            return None
+        if unchanged and earlier["sha256"] == row.sha256:
+            return row.sha256
+        if stat.st_size == row.size and _sha256(target) == row.sha256:
+            return row.sha256
+        return None
+
+    def _writes(self, row: "_Row", path: str) -> bool:
+        """Whether the export would write the capture time into this file's copy."""
+        chosen = _chosen(row)
+        how = _writeback().how_to_write(PurePosixPath(path).suffix)
+        if not (chosen and self.write_metadata) or how == _writeback().SIDECAR:
+            return False
+        stub = File(id=row.id, path=row.path, job=Job(id=row.job_id, kind=row.job_kind))
+        with local_path(stub) as source:
+            return bool(_fields_to_write(chosen, how, source, write_metadata=True))
+
+    @property
+    def earlier(self) -> dict[tuple[int, str], dict]:
+        """{(file id, path): what an earlier export into this folder created there}, read once."""
+        if self._earlier is None:
+            rows = ExportEntry.objects.filter(
+                job__destination=str(self.destination), job__undone_at__isnull=True,
+                action__in=[ExportEntry.Action.COPIED, ExportEntry.Action.LINKED],
+            ).values_list("file_id", "created", "sha256", "written")  # fmt: skip
+            self._earlier = {
+                (file_id, created[0]["path"]): {**created[0], "sha256": sha256, "written": [w for w in written if not w.endswith("(sidecar)")]}
+                for file_id, created, sha256, written in rows
+                if created
+            }
+        return self._earlier
+
+
+def _insert_entries(job: Job, entries: list[dict]) -> None:
+    """The plan's entries in one executemany: bulk_create builds a model instance and prepares
+    every field of every row, half of a plan's time."""
+    fields = [f for f in ExportEntry._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"INSERT INTO {connection.ops.quote_name(ExportEntry._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    adapters = [(f.attname, adapter(f)) for f in fields]
+    rows = []
+    for entry in entries:
+        values = {**defaults, "job_id": job.id, **entry}
+        rows.append([adapt(values[name]) for name, adapt in adapters])
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _files_to_export(*, owner, job_ids: list[int] | None):
@@ -177,7 +319,7 @@ def _folders_to_make(destination: Path, placed: list[export_plan.Placed]) -> dic
     return folders
 
 
-def plan_file(file: File) -> export_plan.PlanFile:
+def plan_file(file: "File | _Row") -> export_plan.PlanFile:
     return export_plan.PlanFile(
         id=file.id,
         name=file.original_name,
@@ -192,7 +334,7 @@ def plan_file(file: File) -> export_plan.PlanFile:
     )
 
 
-def duplicates_left_out(files: list[File]) -> dict[int, int]:
+def duplicates_left_out(files: list[_Row]) -> dict[int, int]:
     """{file id: id of the file exported instead} for the copies an export leaves out: one copy
     per exact group (staff's keep, else the first imported) and per near group (staff's keep,
     else most pixels, then a camera record, then confidence, then size); groups staff marked as
@@ -245,19 +387,21 @@ def duplicates_left_out(files: list[File]) -> dict[int, int]:
     return {i: k for i, k in left_out.items() if i != k}
 
 
-def _companions(a: File, b: File) -> bool:
+def _companions(a: _Row, b: _Row) -> bool:
     return a.companion_id == b.id or b.companion_id == a.id
 
 
-def _richness(file: File) -> tuple:
+def _richness(file: _Row) -> tuple:
     return ((file.width or 0) * (file.height or 0), bool(file.shot), CONFIDENCE_RANK[file.confidence], file.size or 0, -file.id)
 
 
-def _source(file: File) -> str:
-    return file_path({"path": file.path, "folder": file.folder, "original_name": file.original_name}, job=file.job)
+def _source(file: _Row) -> str:
+    if file.job_kind == Job.Kind.PATH:
+        return file.path
+    return file_path({"path": file.path, "folder": file.folder, "original_name": file.original_name}, job=Job(kind=file.job_kind))
 
 
-def check_free_space(destination: Path, files: list[File], *, link: bool) -> None:
+def check_free_space(destination: Path, files: list[_Row], *, link: bool) -> None:
     """Refuse an export whose copies do not fit on the destination's file system."""
     needed = 0 if link else int(sum(f.size or 0 for f in files) * SPACE_MARGIN)
     existing, free = free_space(destination)
@@ -340,22 +484,23 @@ class _Copy:
 
 
 def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) -> None:
+    from jobs.pipeline.timestamps.sidecars import xmp_sidecar_of  # loaded with the writer (see _writeback)
+
     temp = final.parent / f"{TEMP_PREFIX}{entry.id}.tmp{final.suffix}"
     sidecar_temp = temp.with_name(temp.name + ".xmp")
-    _remove(temp, sidecar_temp)  # left by a worker that died on this entry
+    if entry.attempts > 1:
+        _remove(temp, sidecar_temp)  # left by a worker that died on this entry
     copy = _Copy(temp=temp)
     try:
         # Uploads are stored under generated names and have no sidecars beside them.
         travelling = xmp_sidecar_of(source) if file.job.kind == Job.Kind.PATH else None
         chosen = _chosen(file)
-        how = writeback.how_to_write(final.suffix)
-        fields = writeback.wanted_fields(chosen, how) if chosen and job.write_metadata else {}
-        if fields and how != writeback.SIDECAR:
-            fields = writeback.missing_fields(fields, _current_fields(source, fields, how))
+        how = _writeback().how_to_write(final.suffix)
+        fields = _fields_to_write(chosen, how, source, write_metadata=job.write_metadata)
         if travelling is not None:
             shutil.copyfile(travelling, sidecar_temp)
             copy.sidecar = sidecar_temp
-        if fields and how != writeback.SIDECAR:
+        if fields and how != _writeback().SIDECAR:
             _write_into_copy(copy, source, fields, chosen, how)
         else:
             # Nothing is written into the file itself: it may be a hard link of the original.
@@ -363,26 +508,39 @@ def _write(entry: ExportEntry, job: Job, file: File, source: Path, final: Path) 
             if fields and copy.sidecar is None:
                 _write_sidecar(copy, chosen)
         if not copy.linked and chosen is not None:
-            stamp = int(chosen.time.timestamp() * 1e9)
-            os.utime(temp, ns=(stamp, stamp))
+            os.utime(temp, ns=(_stamp(chosen),) * 2)
         _place(entry, copy, final)
     finally:
         _remove(temp, sidecar_temp)
 
 
+def _fields_to_write(chosen: "writeback.Chosen | None", how: str, source: Path, *, write_metadata: bool) -> dict:
+    """The fields the export writes for a file: the chosen time's, less those the original already
+    holds (all of them when they go into a sidecar)."""
+    fields = _writeback().wanted_fields(chosen, how) if chosen and write_metadata else {}
+    if fields and how != _writeback().SIDECAR:
+        fields = _writeback().missing_fields(fields, _current_fields(source, fields, how))
+    return fields
+
+
+def _stamp(chosen: "writeback.Chosen") -> int:
+    """The modification time a copy is given: its capture time, in nanoseconds."""
+    return int(chosen.time.timestamp() * 1e9)
+
+
 def _current_fields(source: Path, fields: dict, how: str) -> dict:
-    if how == writeback.PHOTO:
+    if how == _writeback().PHOTO:
         try:
-            return writeback.photo_fields(source)
+            return _writeback().photo_fields(source)
         except (OSError, SyntaxError, ValueError):  # Pillow cannot read it: exiftool can
             pass
     return shared_exiftool().read(source, list(fields))
 
 
-def _write_into_copy(copy: _Copy, source: Path, fields: dict, chosen: writeback.Chosen, how: str) -> None:
+def _write_into_copy(copy: _Copy, source: Path, fields: dict, chosen: "writeback.Chosen", how: str) -> None:
     shared_exiftool().write(source, copy.temp, fields)
     zone = ZoneInfo(settings.TIME_ZONE)
-    if writeback.same_media(source, copy.temp, how=how) and writeback.reads_back(copy.temp, chosen, how=how, zone=zone):
+    if _writeback().same_media(source, copy.temp, how=how) and _writeback().reads_back(copy.temp, chosen, how=how, zone=zone):
         copy.written = list(fields)
         copy.sha256 = _sha256(copy.temp)
         return
@@ -412,9 +570,9 @@ def _plain_copy(copy: _Copy, source: Path, file: File, *, link: bool) -> None:
     copy.sha256 = file.sha256 if os.path.getsize(copy.temp) == file.size else _sha256(copy.temp)
 
 
-def _write_sidecar(copy: _Copy, chosen: writeback.Chosen) -> None:
+def _write_sidecar(copy: _Copy, chosen: "writeback.Chosen") -> None:
     sidecar = copy.temp.with_name(copy.temp.name + ".xmp")
-    fields = writeback.wanted_fields(chosen, writeback.SIDECAR)
+    fields = _writeback().wanted_fields(chosen, _writeback().SIDECAR)
     args = [f"-{tag}={value}" for tag, value in fields.items()]
     out, err = shared_exiftool().execute(*args, "-o", str(sidecar))
     if not sidecar.exists():
@@ -445,7 +603,7 @@ def _place(entry: ExportEntry, copy: _Copy, final: Path) -> None:
         entry.action = ExportEntry.Action.EXISTS
         entry.destination = str(candidate.relative_to(root))
         entry.sha256 = copy.sha256
-        entry.note = "An identical file was already there; nothing was touched."
+        entry.note = EXISTS_NOTE
         return
     created = [_created(candidate, root)]
     if copy.sidecar is not None:
@@ -492,10 +650,10 @@ def _same_content(path: Path, size: int, sha256: str) -> bool:
         return False
 
 
-def _chosen(file: File) -> writeback.Chosen | None:
+def _chosen(file: File) -> "writeback.Chosen | None":
     if file.capture_time is None or file.confidence == Confidence.NONE:
         return None
-    return writeback.Chosen(
+    return _writeback().Chosen(
         time=file.capture_time, precision=file.capture_precision or "second", offset_known=file.capture_offset_known
     )
 
@@ -528,6 +686,16 @@ def _remove(*paths: Path) -> None:
             pass
 
 
+@functools.cache
+def _writeback():
+    """The capture-time writer and readers, loaded at a worker's first entry (the cluster has
+    loaded the readers before forking): planning an export, the web server and the commands
+    need none of them, and they were a tenth of every such process's start."""
+    from jobs.pipeline import writeback
+
+    return writeback
+
+
 def _sha256(path: Path) -> str:
     from jobs.pipeline.hashing import sha256_of
 
@@ -538,14 +706,25 @@ def _join(*notes: str) -> str:
     return " ".join(n for n in notes if n)
 
 
+# What writing an entry reads: the entry, and of its file only where it is and what time to write.
+# The rest of a file's row (its evidence above all, a JSON document) was most of a batch's read.
+ENTRY_FIELDS = (
+    *(f.name for f in ExportEntry._meta.concrete_fields),
+    *(f"file__{name}" for name in (
+        "path", "size", "sha256", "mime_type", "captured_at", "capture_offset", "capture_precision",
+        "capture_offset_known", "confidence", "job__kind",
+    )),
+)  # fmt: skip
+
 EXPORT_WORK = Work(
     model=ExportEntry,
     result_fields=("status", "processed_at", "error", "action", "destination", "sha256", "written", "created", "made_folders", "note"),
     do=export_entry,
-    rows=lambda rows: rows.select_related("file__job"),
+    rows=lambda rows: rows.select_related("file__job").only(*ENTRY_FIELDS),
     # An entry takes milliseconds where an import's file takes a tenth of a second: in batches of
     # MEDIAIMPORT_BATCH_SIZE the queue's own cost per task would be most of an export's time.
     batch_size=50,
+    claim_ahead=10,
 )
 
 
@@ -618,7 +797,7 @@ def preview(*, owner, template: str) -> list[dict]:
         template = export_plan.check_template(template)
     except export_plan.TemplateError as e:
         raise ExportRefused(str(e)) from None
-    files = list(_files_to_export(owner=owner, job_ids=None).select_related("job").order_by("-id")[:PREVIEW_FILES])
+    files = _plan_rows(_files_to_export(owner=owner, job_ids=None).order_by("-id")[:PREVIEW_FILES])
     placed = {p.file_id: p.destination for p in export_plan.place((plan_file(f) for f in files), template)}
     return [{"file_id": f.id, "source": _source(f), "destination": placed[f.id]} for f in files]
 

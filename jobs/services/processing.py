@@ -24,7 +24,6 @@ from django.db.models import Exists, F, Model, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
-from PIL import Image
 
 from jobs.models import File, FileStatus, Job
 from jobs.pipeline.hashing import sha256_of
@@ -72,6 +71,15 @@ class Work:
     batch_size: int | None = None  # units per queued batch; MEDIAIMPORT_BATCH_SIZE when None
     # Called with the ids of the units just written, in the same transaction.
     after_written: Callable[[list[int]], None] | None = None
+    # Claim this many first attempts with one statement rather than one each (0: one by one): for
+    # units that take milliseconds (an export's plain copy), a claim per unit was a fifth of the
+    # work, and two workers' claims waited on each other's write lock. Pause and cancel are then
+    # seen every `claim_ahead` units; units claimed but not started when a batch stops are given
+    # back untouched; a worker that dies charges an attempt to the units claimed with the one in
+    # hand (one crash costs each one attempt, and they are then worked one at a time, as any unit
+    # taken back after a crash is). With a single attempt allowed that would fail them, so units
+    # are then claimed one by one.
+    claim_ahead: int = 0
 
     @property
     def units_per_batch(self) -> int:
@@ -95,15 +103,29 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
     work = work_for(job.kind)
     results = Results(job_id, token, work)
     cancelled = False
+    # Units claimed ahead and not yet started; a batch that stops early gives them back untouched.
+    claimed_ahead: set[int] = set()
     try:
-        for file in _unfinished_files(job, first_id, last_id, work):
+        files = _unfinished_files(job, first_id, last_id, work)
+        for n, file in enumerate(files):
             if liveness.stopping():
                 # The cluster is being stopped (Ctrl-C): the units left go back on the queue under
                 # the same token, for whichever cluster runs next, instead of holding the stop up.
                 results.flush()
+                _release(claimed_ahead, token, work)
+                claimed_ahead.clear()
                 queue_batch(job_id=job_id, first_id=file.id, last_id=last_id, token=token)
                 break
-            if not _claim(file, token, work):
+            if file.id in claimed_ahead:
+                claimed_ahead.discard(file.id)
+                taken = True
+            elif work.claim_ahead and file.attempts == 0 and settings.MEDIAIMPORT_MAX_FILE_ATTEMPTS > 1:
+                ahead = _claim_ahead(files[n : n + work.claim_ahead], token, work)
+                taken = file.id in ahead
+                claimed_ahead |= ahead - {file.id}
+            else:
+                taken = _claim(file, token, work)
+            if not taken:
                 status = _job_status(job_id)
                 if status != Job.Status.RUNNING:
                     cancelled = status == Job.Status.CANCELLED
@@ -137,10 +159,13 @@ def process_batch(*, job_id: int, first_id: int, last_id: int, token: str) -> No
         # the file in hand, charged an attempt already, is taken back at once instead of waiting
         # for its claim to go stale.
         results.flush()
+        _release(claimed_ahead, token, work)
+        claimed_ahead.clear()
         queue_batch(job_id=job_id, first_id=first_id, last_id=last_id, token=token)
         raise
     finally:
         results.flush()
+        _release(claimed_ahead, token, work)
     if cancelled and results.written and job.kind != Job.Kind.EXPORT:
         # The file in hand when the cancel came was written after it: the regrouping that the
         # cancel queued may have run without it.
@@ -361,6 +386,8 @@ def warm_up_pipeline() -> None:
     use (scipy's DCT for the perceptual hash, Pillow's plugins and WebP encoder) are done. qcluster
     does this before forking its workers: they share these modules' memory, and no worker's first
     batch waits for them."""
+    from PIL import Image  # only a cluster warms up; the web server and commands load Pillow when they need it
+
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "warm-up.jpg"
@@ -435,15 +462,32 @@ def _job_status(job_id: int) -> str | None:
 CLAIM = """
     UPDATE {table}
     SET status = %(processing)s, claimed_by = %(token)s, claimed_at = %(now)s, attempts = attempts + 1
-    WHERE id = %(file)s
+    WHERE {which}
       AND (status = %(pending)s OR (status = %(processing)s AND (claimed_by = %(token)s OR claimed_at < %(stale)s)))
       AND job_id IN (SELECT id FROM {jobs} WHERE id = %(job)s AND status = %(running)s)
 """
 
 
 @functools.cache
-def _claim_statement(model: type[Model]) -> str:
-    return CLAIM.format(table=model._meta.db_table, jobs=Job._meta.db_table)
+def _claim_statement(model: type[Model], count: int = 0) -> str:
+    """The claim of one unit (%(file)s), or of `count` units (%(unit0)s, …) naming those taken."""
+    if not count:
+        return CLAIM.format(table=model._meta.db_table, jobs=Job._meta.db_table, which="id = %(file)s")
+    units = ", ".join(f"%(unit{n})s" for n in range(count))
+    return CLAIM.format(table=model._meta.db_table, jobs=Job._meta.db_table, which=f"id IN ({units})") + " RETURNING id"
+
+
+def _claim_parameters(job_id: int, token: str, now: datetime) -> dict:
+    stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
+    return {
+        "job": job_id,
+        "token": token,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "stale": connection.ops.adapt_datetimefield_value(stale),
+        "pending": FileStatus.PENDING,
+        "processing": FileStatus.PROCESSING,
+        "running": Job.Status.RUNNING,
+    }
 
 
 def _claim(file: Model, token: str, work: "Work | None" = None) -> bool:
@@ -455,20 +499,9 @@ def _claim(file: Model, token: str, work: "Work | None" = None) -> bool:
     batch that had it is gone). The job's status is part of the same conditional update, so a
     pause or cancel is seen at the next file without a query of its own on every file."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
     with connection.cursor() as cursor:
         cursor.execute(
-            _claim_statement((work or IMPORT_WORK).model),
-            {
-                "file": file.id,
-                "job": file.job_id,
-                "token": token,
-                "now": connection.ops.adapt_datetimefield_value(now),
-                "stale": connection.ops.adapt_datetimefield_value(stale),
-                "pending": FileStatus.PENDING,
-                "processing": FileStatus.PROCESSING,
-                "running": Job.Status.RUNNING,
-            },
+            _claim_statement((work or IMPORT_WORK).model), {"file": file.id, **_claim_parameters(file.job_id, token, now)}
         )
         if cursor.rowcount != 1:
             return False
@@ -476,9 +509,36 @@ def _claim(file: Model, token: str, work: "Work | None" = None) -> bool:
     # by any other batch since then would have made this update fail (a batch runs for less than
     # the task timeout, so no claim made after it started is stale yet), so the database's count
     # of attempts is the copy's plus the one just counted.
+    _claimed(file, token, now)
+    return True
+
+
+def _claim_ahead(files: list[Model], token: str, work: Work) -> set[int]:
+    """Claim the files that are first attempts, as _claim does each, in one statement; the ids
+    taken (none when the job is no longer running)."""
+    files = [f for f in files if f.attempts == 0]
+    now = timezone.now()
+    parameters = {f"unit{n}": f.id for n, f in enumerate(files)}
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_statement(work.model, len(files)), {**parameters, **_claim_parameters(files[0].job_id, token, now)})
+        taken = {row[0] for row in cursor.fetchall()}
+    for file in files:
+        if file.id in taken:
+            _claimed(file, token, now)
+    return taken
+
+
+def _release(ids: set[int], token: str, work: Work) -> None:
+    """Give back units claimed ahead that were never started, as they were before the claim."""
+    if ids:
+        work.model.objects.filter(id__in=ids, status=FileStatus.PROCESSING, claimed_by=token).update(
+            status=FileStatus.PENDING, attempts=F("attempts") - 1, claimed_by="", claimed_at=None
+        )
+
+
+def _claimed(file: Model, token: str, now: datetime) -> None:
     file.status, file.claimed_by, file.claimed_at = FileStatus.PROCESSING, token, now
     file.attempts += 1
-    return True
 
 
 # A picture the owner corrected before gets that correction again.

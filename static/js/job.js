@@ -11,6 +11,12 @@ const RATE_WINDOW_MS = 20000;
 
 const KINDS = { upload: "Upload", path: "Server folder", export: "Export" };
 
+// What the job was: a dry run is listed with the exports, named as what it is (nothing written).
+function kindLabel(job) {
+  const kind = KINDS[job.job_type] || "";
+  return job.dry_run ? `${kind} (dry run)` : kind;
+}
+
 // Files per second over the whole run, for a job that is over.
 function averageRate(job) {
   if (!job.completed_at || !job.started_at) return 0;
@@ -75,7 +81,7 @@ export class JobView {
     }
     if (previous?.id !== job.id && $("#job-title").textContent !== `Job ${job.id}`) {
       $("#job-title").textContent = `Job ${job.id}`;
-      $("#job-subtitle").textContent = KINDS[job.job_type] || "";
+      $("#job-subtitle").textContent = kindLabel(job);
     }
     const badge = $("#job-status");
     badge.dataset.status = job.status;
@@ -158,7 +164,7 @@ export function updateHistory(job) {
       { dataset: { jobId: job.id } },
       el("th", { scope: "row" },
         el("a", { href: `/jobs/${job.id}/`, text: `Job ${job.id}` }), " ",
-        el("span", { class: "muted small", text: KINDS[job.job_type] || "" })),
+        el("span", { class: "muted small", text: kindLabel(job) })),
       el("td", { class: "hide-narrow" }, el("time", { datetime: job.created_at, text: format.shortTime(job.created_at) })),
       el("td", {}, el("span", { class: "badge", dataset: { field: "status" } })),
       el("td", { class: "num", dataset: { field: "files" } }),

@@ -4,8 +4,8 @@ Pure: it imports nothing from Django. The pipeline gathers Clues once per file a
 read_capture_time(); docs/timestamps.md describes the rules."""
 
 from .clues import Clues, image_iptc
-from .containers import container_tags
+from .containers import container_tags, container_xmp
 from .decide import read_capture_time
 from .evidence import CONFIDENCES, CaptureTime, Evidence
 
-__all__ = ["CONFIDENCES", "CaptureTime", "Clues", "Evidence", "container_tags", "image_iptc", "read_capture_time"]
+__all__ = ["CONFIDENCES", "CaptureTime", "Clues", "Evidence", "container_tags", "container_xmp", "image_iptc", "read_capture_time"]

@@ -62,6 +62,43 @@ def _mp4_tags(f) -> dict[str, str]:
     return tags
 
 
+# Where exiftool (and Adobe's tools) put an MP4's or a MOV's XMP: a top-level `uuid` box with this
+# identifier (MP4), or `moov/udta/XMP_` (QuickTime). An export writes a date-only capture time
+# there, as XMP photoshop:DateCreated, so the reader must look there too.
+XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+MAX_XMP = 4 * 1024 * 1024
+
+
+def container_xmp(path: Path) -> bytes | None:
+    """The XMP packet embedded in an MP4 or MOV, if any. Never raises."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(8)[4:8] not in MP4_FIRST_BOXES:
+                return None
+            size = os.fstat(f.fileno()).st_size
+            moov = find_box(f, 0, size, b"moov")
+            udta = moov and find_box(f, *moov, b"udta")
+            box = udta and find_box(f, *udta, b"XMP_")
+            if box is None:
+                box = _xmp_uuid_box(f, size)
+            if box is None or box[1] - box[0] > MAX_XMP:
+                return None
+            f.seek(box[0])
+            return f.read(box[1] - box[0]) or None
+    except (OSError, ValueError, OverflowError, struct.error):
+        return None
+
+
+def _xmp_uuid_box(f, size: int) -> tuple[int, int] | None:
+    position = 0
+    while box := find_box(f, position, size, b"uuid"):
+        f.seek(box[0])
+        if f.read(16) == XMP_UUID:
+            return box[0] + 16, box[1]
+        position = box[1]
+    return None
+
+
 def _header_time(f, moov: tuple[int, int]) -> int:
     """The movie header's creation time as it is stored: seconds since 1904-01-01 UTC (ISO/IEC
     14496-12), from mvhd, else from the first track's tkhd or mdhd; 0 when none is set."""
