@@ -437,3 +437,16 @@ def test_a_dry_run_plans_exists_and_numbers_as_the_real_export_does(copy_media, 
     assert real["MVI_0314.AVI"].sha256 == plan["MVI_0314.AVI"].sha256 == sha256(destination / real["MVI_0314.AVI"].destination)
     assert {real["plain.jpg"].action, real["_MG_0635.JPG"].action} == {ExportEntry.Action.COPIED}
     assert (destination / taken).read_bytes() == b"someone else's file"
+
+
+@pytest.mark.django_db
+def test_the_command_ends_saying_what_became_of_each_file(copy_media, tmp_path):
+    import_folder(copy_media("elodie/plain.jpg", "digicam/Canon/PowerShot G2/MVI_0314.AVI"))
+
+    def last_line() -> str:
+        out = io.StringIO()
+        call_command("export", str(tmp_path / "out"), "--sync", "--no-write-metadata", stdout=out, verbosity=0)
+        return out.getvalue().splitlines()[-1]
+
+    assert last_line() == "copied 2"
+    assert last_line() == "already there 2"

@@ -1,11 +1,12 @@
 import logging
+from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import CommandError
 
 from jobs.export_plan import DEFAULT_TEMPLATE
 from jobs.management.commands import import_path
-from jobs.models import Job
+from jobs.models import ExportEntry, Job
 from jobs.services.export import ExportRefused, create_export_job, undo_export
 
 
@@ -59,6 +60,13 @@ class Command(import_path.Command):
         except ExportRefused as e:
             raise CommandError(str(e)) from None
         self.run_job(job, sync=sync and not dry_run, no_wait=no_wait, verbosity=verbosity)
+
+    @staticmethod
+    def _taken(job) -> str:
+        """'copied 480; already there 5; duplicate, left out 15': what became of each file, in the
+        manifest's own words."""
+        counts = sorted(Counter(job.export_entries.values_list("action", flat=True)).items())
+        return "; ".join(f"{ExportEntry.Action(action).label.lower()} {n}" for action, n in counts)
 
     def _undo(self, job_id: int) -> None:
         job = Job.objects.filter(id=job_id, kind=Job.Kind.EXPORT).first()
