@@ -3,6 +3,7 @@ where files get processed, a real cluster. Screenshots of each main state are sa
 test-output/screenshots/."""
 
 import base64
+import re
 import shutil
 from datetime import UTC, datetime
 
@@ -148,7 +149,8 @@ def test_photos_dropped_on_the_zone_are_uploaded_processed_and_shown(page, alice
     for confidence in ["high", "medium", "low", "none"]:
         tab = page.locator(f'#results-tabs [data-view="{confidence}"]')
         expected = job.files.filter(confidence=confidence).count()
-        assert tab.locator(".count").inner_text() == str(expected)
+        # Counted when the page sees the job settle, a moment after its status says so.
+        tab.locator(".count", has_text=re.compile(rf"^{expected}$")).wait_for()
         if not expected:
             continue
         tab.click()
